@@ -1,0 +1,36 @@
+"""What every backend offers the measuring loop: availability, sync and memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class BackendUnavailable(Exception):
+    """This backend, device or combination cannot run here; the message says why."""
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    """A device-memory figure and what it means (peak, or allocated with no peak API)."""
+
+    metric: str
+    bytes: int
+
+
+class Backend(Protocol):
+    name: str
+    device: str
+
+    def sync(self, output: Any) -> None:
+        """Block until all work that produced `output` has finished."""
+
+    def reset_peak_memory(self) -> None:
+        """Start a new peak-memory window."""
+
+    def device_memory(self) -> MemoryReading | None:
+        """Device memory since the last reset, or None where the backend has none apart
+        from the process's own memory."""
+
+    def check_dtype(self, dtype: str) -> None:
+        """Raise BackendUnavailable for a dtype this device cannot compute in."""

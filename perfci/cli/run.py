@@ -1,0 +1,108 @@
+"""`perfci run`: run suites under pytest, store the run, compare it with its baseline."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from perfci.cli.common import UsageError, add_commit_options, add_db_option, apply_commit_options
+from perfci.compare import DEFAULT_MIN_EFFECT, choose_baseline, compare_runs
+from perfci.context import first_parent_chain
+from perfci.report.text import comparison_report, run_summary
+from perfci.store import open_store
+from perfci.store.engine import describe_url
+from perfci.store.importers import load_results_file
+from perfci.store.ingest import ingest_runs
+from perfci.store.queries import first_parent_chain as stored_chain
+from perfci.store.queries import get_run, run_metrics, run_outcomes
+
+# pytest-benchmark settings per profile; arguments after `--` override them.
+PROFILE_ARGS = {
+    "quick": ["--benchmark-min-rounds=5", "--benchmark-max-time=0.1"],
+    "full": ["--benchmark-min-rounds=20", "--benchmark-max-time=1.0"],
+}
+RESULTS_DIR = Path(".perfci/results")
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "run",
+        help="run the suites under pytest, store the run, print it and its comparison",
+        description="Runs pytest (default target: ./suites) with the perfci plugin in a child "
+        "process, keeps the results file under .perfci/results/, stores the run and compares "
+        "it with the latest earlier run of this commit or its nearest ancestor on the same "
+        "machine and environment. Arguments after -- go to pytest. Exit status 1 when a "
+        "benchmark failed, or a regression was found and --fail-on-regression was given.",
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILE_ARGS), default="quick")
+    parser.add_argument(
+        "--min-effect",
+        type=float,
+        default=DEFAULT_MIN_EFFECT,
+        help=f"smallest change worth a verdict, as a fraction (default: {DEFAULT_MIN_EFFECT})",
+    )
+    parser.add_argument("--fail-on-regression", action="store_true")
+    add_commit_options(parser)
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
+    targets = args.pytest_args or []
+    if not any(not a.startswith("-") for a in targets):
+        if not Path("suites").is_dir():
+            raise UsageError("no ./suites folder here: name the tests to run after --")
+        targets = [*targets, "suites"]
+    plugins = []
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        plugins = ["-p", "perfci.plugin", "-p", "pytest_benchmark.plugin"]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *plugins,
+        f"--perfci-json={results}",
+        f"--perfci-profile={args.profile}",
+        *PROFILE_ARGS[args.profile],
+        *targets,
+    ]
+
+
+def handle(args: argparse.Namespace) -> int:
+    if not 0 < args.min_effect < 1:
+        raise UsageError("--min-effect must be between 0 and 1, e.g. 0.05")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    results = RESULTS_DIR / f"run-{stamp}.json"
+    command = _pytest_command(args, results)
+    print("$ " + " ".join(command[1:]), flush=True)
+    exit_code = subprocess.run(command, check=False).returncode
+    if not results.exists():
+        raise UsageError(f"pytest exited with status {exit_code} and wrote no results")
+    result = apply_commit_options(load_results_file(results), args, str(results))
+
+    store = open_store(args.db)
+    try:
+        (stored,) = ingest_runs(store, [result])
+        head = get_run(store, stored.run_id)
+        assert head is not None
+        print()
+        print(run_summary(head, run_metrics(store, head.id), run_outcomes(store, head.id)))
+        ancestry = first_parent_chain(Path.cwd(), head.sha) or stored_chain(store, head.sha)
+        baseline = choose_baseline(store, head, ancestry)
+        comparisons = (
+            compare_runs(store, baseline.run.id, head.id, args.min_effect) if baseline.run else []
+        )
+        print()
+        print(comparison_report(baseline, comparisons))
+    finally:
+        store.close()
+    print(f"\nStored run {head.id} in {describe_url(store.url)}; results file {results}")
+    if exit_code not in (0, 5):
+        return 1
+    regressed = any(c.verdict == "regression" for c in comparisons)
+    return 1 if regressed and args.fail_on_regression else 0

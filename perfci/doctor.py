@@ -1,0 +1,203 @@
+"""`perfci doctor`: the pitfalls that make Apple Silicon numbers wrong, one line each.
+
+Facts are gathered once (`gather`); the checks are pure functions of them, so every
+branch — a Rosetta Python, a hot machine, MPS fallback — is testable on any machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+from perfci.environment import current_conditions, hardware_arch, running_under_rosetta
+
+Status = Literal["ok", "warn", "fail", "n/a"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    platform: str  # sys.platform
+    python_arch: str
+    hardware_arch: str
+    rosetta: bool
+    torch_version: str | None
+    mps_problem: str | None  # None: MPS usable
+    mlx_version: str | None
+    mlx_device: str | None  # "gpu" / "cpu"
+    coreml_problem: str | None  # None: Core ML can predict
+    thermal_state: str | None
+    low_power_mode: bool | None
+    mps_fallback: str | None  # $PYTORCH_ENABLE_MPS_FALLBACK
+    load_average: float | None
+    cpu_count: int
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        fix = f" — fix: {self.fix}" if self.fix else ""
+        return f"[{self.status:>4}] {self.name}: {self.detail}{fix}"
+
+
+def _mlx_facts() -> tuple[str | None, str | None]:
+    try:
+        import mlx.core as mx
+    except ImportError:
+        return None, None
+    return getattr(mx, "__version__", "unknown"), "gpu" if mx.default_device() == mx.gpu else "cpu"
+
+
+def gather() -> Facts:
+    """Look at this machine (imports torch and MLX when installed)."""
+    from perfci.backends.coreml import prediction_unavailable_reason
+
+    torch_version = mps_problem = None
+    try:
+        import torch
+
+        from perfci.backends.torch import mps_unavailable_reason
+
+        torch_version = torch.__version__
+        mps_problem = mps_unavailable_reason(torch)
+    except ImportError:
+        mps_problem = "torch is not installed"
+    mlx_version, mlx_device = _mlx_facts()
+    conditions = current_conditions()
+    return Facts(
+        platform=sys.platform,
+        python_arch=platform.machine(),
+        hardware_arch=hardware_arch(),
+        rosetta=running_under_rosetta(),
+        torch_version=torch_version,
+        mps_problem=mps_problem,
+        mlx_version=mlx_version,
+        mlx_device=mlx_device,
+        coreml_problem=prediction_unavailable_reason(),
+        thermal_state=conditions.thermal_state,
+        low_power_mode=conditions.low_power_mode,
+        mps_fallback=os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        load_average=conditions.load_average,
+        cpu_count=os.cpu_count() or 1,
+    )
+
+
+def _native(f: Facts) -> Check:
+    name = "native Python"
+    if f.rosetta:
+        return Check(
+            name,
+            "fail",
+            "this Python is x86-64 running under Rosetta: no Metal, no Neural "
+            "Engine, slower CPU code",
+            "install an arm64 Python (python.org or `arch -arm64 brew`)",
+        )
+    if f.platform == "darwin" and f.hardware_arch == "arm64":
+        return Check(name, "ok", "arm64 Python on Apple Silicon")
+    return Check(name, "n/a", f"{f.python_arch} Python on {f.platform}; Rosetta is a macOS matter")
+
+
+def _mps(f: Facts) -> Check:
+    name = "PyTorch MPS"
+    if f.torch_version is None:
+        return Check(
+            name, "n/a", "torch is not installed", "pip install 'perfci[torch]' to measure it"
+        )
+    if f.mps_problem is None:
+        return Check(name, "ok", f"torch {f.torch_version} can use the Apple GPU")
+    if f.platform == "darwin":
+        return Check(
+            name, "fail", f.mps_problem, "install an arm64 torch build with MPS (pip install torch)"
+        )
+    return Check(name, "n/a", f"{f.mps_problem} (torch {f.torch_version}); MPS needs macOS")
+
+
+def _mlx(f: Facts) -> Check:
+    name = "MLX device"
+    if f.mlx_version is None:
+        return Check(name, "n/a", "MLX is not installed", "pip install 'perfci[mlx]' to measure it")
+    if f.mlx_device == "gpu":
+        return Check(name, "ok", f"mlx {f.mlx_version} defaults to the GPU")
+    if f.platform == "darwin":
+        return Check(
+            name,
+            "warn",
+            f"mlx {f.mlx_version} defaults to the CPU",
+            "call mx.set_default_device(mx.gpu), or install the Metal build (pip install mlx)",
+        )
+    return Check(name, "n/a", f"mlx {f.mlx_version} runs on the CPU here; Metal needs macOS")
+
+
+def _coreml(f: Facts) -> Check:
+    name = "Core ML prediction"
+    if f.coreml_problem is None:
+        return Check(name, "ok", "coremltools can load and predict")
+    status: Status = (
+        "fail" if f.platform == "darwin" and "not installed" not in f.coreml_problem else "n/a"
+    )
+    return Check(name, status, f.coreml_problem)
+
+
+def _thermal(f: Facts) -> Check:
+    name = "thermal state"
+    if f.thermal_state is None:
+        return Check(name, "n/a", "read with `pmset -g therm` on macOS only")
+    if f.thermal_state == "nominal":
+        return Check(name, "ok", "nominal")
+    return Check(
+        name,
+        "warn",
+        f.thermal_state,
+        "let the machine cool; give it airflow; keep it out of the sun and off other hot boxes",
+    )
+
+
+def _low_power(f: Facts) -> Check:
+    name = "low-power mode"
+    if f.low_power_mode is None:
+        return Check(name, "n/a", "read with `pmset -g` on macOS only")
+    if not f.low_power_mode:
+        return Check(name, "ok", "off")
+    return Check(name, "fail", "on: clocks are capped", "sudo pmset -a lowpowermode 0")
+
+
+def _mps_fallback(f: Facts) -> Check:
+    name = "PYTORCH_ENABLE_MPS_FALLBACK"
+    if f.mps_fallback in (None, "", "0"):
+        return Check(name, "ok", "unset: an op MPS lacks raises instead of running on the CPU")
+    return Check(
+        name,
+        "warn",
+        f"={f.mps_fallback}: ops missing on MPS silently run on the CPU",
+        "unset PYTORCH_ENABLE_MPS_FALLBACK while measuring",
+    )
+
+
+def _load(f: Facts) -> Check:
+    name = "machine load"
+    if f.load_average is None:
+        return Check(name, "n/a", "no load average on this OS")
+    share = f.load_average / f.cpu_count
+    detail = f"1-minute load {f.load_average:.2f} on {f.cpu_count} cores"
+    if share > 0.5:
+        return Check(
+            name,
+            "warn",
+            f"{detail}: other work competes with benchmarks",
+            "stop other jobs (Spotlight indexing, builds, browsers) before measuring",
+        )
+    return Check(name, "ok", detail)
+
+
+CHECKS = (_native, _mps, _mlx, _coreml, _thermal, _low_power, _mps_fallback, _load)
+
+
+def run_checks(facts: Facts) -> list[Check]:
+    return [check(facts) for check in CHECKS]

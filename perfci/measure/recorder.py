@@ -1,0 +1,176 @@
+"""The `perf` object a benchmark calls: one timed workload, measured the same way everywhere.
+
+pytest-benchmark keeps its calibration, rounds and statistics; perfci wraps the function so
+the device is synchronised before its clock stops, times the first (cold) call on its own,
+checks the output once, and reads process and device memory around the warm rounds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from perfci.backends import Backend, BackendUnavailable, get_backend
+from perfci.measure.memory import process_peak_bytes, reset_process_peak
+from perfci.results import Metric
+
+
+class PerfUsageError(Exception):
+    """A benchmark used `perf` wrongly; the message says how to fix it."""
+
+
+@dataclass
+class Recorded:
+    """What one benchmark measured, with the parameters that identify it."""
+
+    params: dict[str, Any]
+    metrics: list[Metric] = field(default_factory=list)
+
+
+def _first_leaf(output: Any) -> Any:
+    """The first array-like leaf of a (possibly nested) output."""
+    while isinstance(output, (list, tuple, dict)) and output:
+        output = next(iter(output.values())) if isinstance(output, dict) else output[0]
+    return output
+
+
+def detect_backend(output: Any) -> Backend | None:
+    """The backend that produced `output`, judged by its type, without importing any
+    framework the benchmark did not import itself."""
+    leaf = _first_leaf(output)
+    module = type(leaf).__module__
+    if module.startswith("mlx") and "mlx.core" in sys.modules:
+        return get_backend("mlx")
+    if module.startswith("torch") and "torch" in sys.modules:
+        return get_backend("torch", device=str(leaf.device))
+    return None
+
+
+class Perf:
+    """Measure one workload; see `__call__`. Created per test by the `perf` fixture."""
+
+    def __init__(
+        self,
+        benchmark: Any,
+        params: dict[str, Any],
+        profile: str,
+        warmup: int,
+        on_record: Callable[[Recorded], None],
+    ) -> None:
+        self._benchmark = benchmark
+        # Shared with the session, so a skip or failure is reported with what was learned.
+        self._params = params
+        self._warmup = warmup
+        self._on_record = on_record
+        self._backend: Backend | None = None
+        self._used = False
+        self.profile = profile
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    def param(self, **params: Any) -> None:
+        """Add parameters that identify this benchmark (dtype, batch, quantization...)."""
+        self._params.update(params)
+
+    def use(self, backend: str, device: str | None = None) -> Backend:
+        """Choose the backend (and device) before building inputs; skips with the reason
+        when it cannot run here."""
+        import pytest
+
+        self._params["backend"] = backend
+        if device is not None:
+            self._params["device"] = device
+        try:
+            chosen = get_backend(backend, device)
+        except BackendUnavailable as exc:
+            pytest.skip(str(exc))
+        self._backend = chosen
+        self._params["device"] = chosen.device
+        return chosen
+
+    def __call__(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        items: float | None = None,
+        unit: str | None = None,
+        dtype: str | None = None,
+        check: Callable[[Any], object] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Time `fn(*args, **kwargs)` and return the output of its first call.
+
+        items/unit: work per call for throughput (e.g. items=batch, unit="images").
+        dtype: recorded in params; a device that cannot compute in it skips.
+        check: called once with the first output; raise to fail (correct before fast).
+        """
+        import pytest
+
+        if self._used:
+            raise PerfUsageError("perf can time one workload per test; parametrize for more")
+        self._used = True
+        if (items is None) != (unit is None):
+            raise PerfUsageError("give items and unit together, e.g. items=batch, unit='images'")
+        if dtype is not None:
+            self._params["dtype"] = dtype
+            if self._backend is not None:
+                try:
+                    self._backend.check_dtype(dtype)
+                except BackendUnavailable as exc:
+                    pytest.skip(str(exc))
+
+        reset_process_peak()
+        start = time.perf_counter()
+        output = fn(*args, **kwargs)
+        backend = self._backend or detect_backend(output)
+        if backend is not None:
+            backend.sync(output)
+        cold = time.perf_counter() - start
+        if backend is not None:
+            self._params.setdefault("backend", backend.name)
+            self._params.setdefault("device", backend.device)
+        if check is not None:
+            check(output)
+
+        def timed() -> None:
+            result = fn(*args, **kwargs)
+            if backend is not None:
+                backend.sync(result)
+
+        for _ in range(self._warmup):
+            timed()
+        if backend is not None:
+            backend.reset_peak_memory()
+        per_benchmark_peak = reset_process_peak()
+        self._benchmark(timed)
+        stats = getattr(self._benchmark, "stats", None)
+        if stats is None:  # pytest-benchmark is disabled: the call ran once, unmeasured
+            return output
+
+        latency = tuple(float(s) for s in stats.stats.data)
+        metrics = [
+            Metric("latency", "s", "lower", latency),
+            Metric("cold_start", "s", "lower", (cold,)),
+        ]
+        if items is not None and unit is not None:
+            metrics.append(
+                Metric("throughput", f"{unit}/s", "higher", tuple(items / s for s in latency))
+            )
+        peak_name = "process_peak_memory" if per_benchmark_peak else "process_lifetime_peak_memory"
+        metrics.append(Metric(peak_name, "bytes", "lower", (float(process_peak_bytes()),)))
+        device_memory = backend.device_memory() if backend is not None else None
+        if device_memory is not None:
+            metrics.append(
+                Metric(device_memory.metric, "bytes", "lower", (float(device_memory.bytes),))
+            )
+        self._benchmark.extra_info.update(
+            {"perfci_params": self.params, "cold_start_s": cold}
+            | {m.name: m.samples[0] for m in metrics if len(m.samples) == 1}
+        )
+        self._on_record(Recorded(params=self.params, metrics=metrics))
+        return output

@@ -1,0 +1,177 @@
+"""pytest plugin: options, the `perf` marker and fixture, and the hooks that write results.
+
+A thin switchboard: measuring lives in `perfci.measure`, backends in `perfci.backends`.
+Importing this module imports no ML framework (pytest loads it in every session).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from perfci.measure.session import PROFILES, Identity, SessionState
+
+if TYPE_CHECKING:
+    from perfci.measure.recorder import Perf
+
+STATE = pytest.StashKey[SessionState]()
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("perfci", "perfci performance measurement")
+    group.addoption(
+        "--perfci-json", metavar="PATH", help="write this session's perfci results file"
+    )
+    group.addoption(
+        "--perfci-profile",
+        choices=PROFILES,
+        default="quick",
+        help="workload sizes: quick (small, for any machine) or full (default: quick)",
+    )
+    group.addoption(
+        "--perfci-warmup",
+        type=_non_negative_int,
+        default=2,
+        help="untimed calls after the cold call, before the timed rounds (default: 2)",
+    )
+    group.addoption(
+        "--perfci-machine", metavar="NAME", help="label this machine (default: hostname)"
+    )
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"must be 0 or more, not {value}")
+    return value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "perf(**params): parameters that identify a perfci benchmark (plain values)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "perf_sizes(argname, quick=[...], full=[...]): parametrize argname by the profile",
+    )
+    json_path = config.getoption("perfci_json")
+    state = SessionState(
+        json_path=Path(json_path) if json_path else None,
+        profile=config.getoption("perfci_profile"),
+        warmup=config.getoption("perfci_warmup"),
+        machine_name=config.getoption("perfci_machine"),
+        rootdir=config.rootpath,
+    )
+    if config.getoption("numprocesses", None) or hasattr(config, "workerinput"):
+        # Parallel workers share cores and memory: their timings mean nothing.
+        state.enabled = False
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning("perfci: measurement is off under pytest-xdist (-n)"),
+            stacklevel=2,
+        )
+    config.stash[STATE] = state
+    config.pluginmanager.register(_SessionHooks(state), "perfci-session")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = metafunc.config.getoption("perfci_profile")
+    for marker in metafunc.definition.iter_markers("perf_sizes"):
+        unknown = set(marker.kwargs) - set(PROFILES)
+        if len(marker.args) != 1 or unknown or set(marker.kwargs) != set(PROFILES):
+            raise pytest.UsageError(
+                f'{metafunc.definition.nodeid}: use @pytest.mark.perf_sizes("argname", '
+                "quick=[...], full=[...])"
+            )
+        metafunc.parametrize(marker.args[0], marker.kwargs[profile])
+
+
+def _plain(value: Any, where: str) -> Any:
+    if isinstance(value, _JSON_SCALARS):
+        return value
+    text = str(value)
+    if " at 0x" in text:  # a default repr: not stable from run to run
+        raise pytest.UsageError(
+            f"{where}: parameter value {text} has no stable name; use str or int"
+        )
+    return text
+
+
+def _identity(item: pytest.Item) -> Identity:
+    params: dict[str, Any] = {}
+    for marker in reversed(list(item.iter_markers("perf"))):
+        if marker.args:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.perf takes keyword params only")
+        params.update({k: _plain(v, item.nodeid) for k, v in marker.kwargs.items()})
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        params.update({k: _plain(v, item.nodeid) for k, v in callspec.params.items()})
+    path = item.path
+    suite = (
+        path.relative_to(item.config.rootpath)
+        if path.is_relative_to(item.config.rootpath)
+        else path
+    )
+    cls = getattr(item, "cls", None)
+    name = getattr(item, "originalname", item.name)
+    return Identity(
+        suite=suite.with_suffix("").as_posix(),
+        name=f"{cls.__name__}.{name}" if cls is not None else name,
+        params=params,
+    )
+
+
+@pytest.fixture
+def perf(request: pytest.FixtureRequest, benchmark: Any) -> Perf:
+    """Measure one workload: `perf.use("mlx")`, then `perf(fn, items=..., unit=...)`."""
+    from perfci.measure.recorder import Perf
+
+    state = request.config.stash[STATE]
+    nodeid = request.node.nodeid
+    identity = state.identities.get(nodeid) or _identity(request.node)
+    state.identities[nodeid] = identity
+
+    def on_record(recorded: Any) -> None:
+        if state.enabled:
+            state.record(nodeid, recorded)
+
+    return Perf(benchmark, identity.params, state.profile, state.warmup, on_record)
+
+
+class _SessionHooks:
+    """Hooks bound to one session's state (registered in pytest_configure)."""
+
+    def __init__(self, state: SessionState) -> None:
+        self.state = state
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if "perf" in getattr(item, "fixturenames", ()):
+                self.state.identities[item.nodeid] = _identity(item)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.state.identities:
+            return
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            self.state.note_outcome(report.nodeid, "skipped", reason.removeprefix("Skipped: "))
+        elif report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else report.longreprtext
+            self.state.note_outcome(
+                report.nodeid, "error", f"{report.when}: {message.splitlines()[0]}"
+            )
+
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        state = self.state
+        if state.json_path is None or not state.enabled:
+            return
+        exit_ok = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+        result = state.run_result(exit_ok)
+        state.json_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.json_path.with_name(state.json_path.name + ".tmp")
+        tmp.write_text(result.to_json())
+        tmp.replace(state.json_path)  # never a half-written results file

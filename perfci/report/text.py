@@ -1,0 +1,164 @@
+"""Plain-text renderings for the console: run summaries, comparisons, run lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from perfci.compare import Baseline, Comparison
+from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
+
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+_BYTE_UNITS = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+def format_value(value: float, unit: str) -> str:
+    """A value in the most readable multiple of its unit, three significant digits."""
+    if unit == "s":
+        scale, name = next(((f, n) for f, n in _TIME_UNITS if abs(value) >= f), _TIME_UNITS[-1])
+        return f"{value / scale:.3g} {name}"
+    if unit == "bytes":
+        scale, name = next(((f, n) for f, n in _BYTE_UNITS if abs(value) >= f), (1, "B"))
+        return f"{value / scale:.3g} {name}"
+    return f"{value:.3g} {unit}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
+
+
+def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[OutcomeRow]) -> str:
+    """One line per benchmark with its median latency, throughput and cold start."""
+    by_bench: dict[tuple[str, str, str], dict[str, MetricRow]] = {}
+    for m in metrics:
+        by_bench.setdefault(m.key[:3], {})[m.metric] = m
+    rows = []
+    for (suite, name, _), ms in by_bench.items():
+        first = next(iter(ms.values()))
+        latency, throughput, cold = ms.get("latency"), ms.get("throughput"), ms.get("cold_start")
+        rows.append(
+            [
+                f"{suite}::{name}",
+                params_text(first.params),
+                format_value(latency.median, "s") if latency else "",
+                f"±{format_value((latency.q3 - latency.q1) / 2, 's')}" if latency else "",
+                format_value(throughput.median, throughput.unit) if throughput else "",
+                format_value(cold.median, "s") if cold else "",
+            ]
+        )
+    head = (
+        f"run {run.id} · commit {run.sha[:12]} · {run.machine} · {run.status}"
+        f"{f' · profile {run.profile}' if run.profile else ''}"
+    )
+    parts = [head, table(["benchmark", "params", "median", "±IQR/2", "throughput", "cold"], rows)]
+    for status, title in (("skipped", "Skipped"), ("error", "Failed")):
+        chosen = [o for o in outcomes if o.status == status]
+        if chosen:
+            parts.append(f"{title} ({len(chosen)}):")
+            parts += [
+                f"  {o.suite}::{o.name} [{params_text(o.params)}]: {o.reason}" for o in chosen
+            ]
+    return "\n".join(parts)
+
+
+_ORDER = {
+    "regression": 0,
+    "error": 1,
+    "improvement": 2,
+    "inconclusive": 3,
+    "new": 4,
+    "missing": 5,
+    "unchanged": 6,
+}
+
+
+def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> str:
+    """Changed metrics first, each with its ratio and interval; a count of the rest."""
+    if baseline.run is None:
+        return f"No comparison: {baseline.reason}."
+    counts: dict[str, int] = {}
+    for c in comparisons:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: _ORDER[kv[0]]))
+    rows = [
+        [
+            c.verdict,
+            c.benchmark,
+            params_text(c.params),
+            c.metric,
+            f"{c.ratio:.3f}" if c.ratio is not None else "",
+            f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else (c.note or ""),
+        ]
+        for c in sorted(comparisons, key=lambda c: (_ORDER[c.verdict], c.benchmark, c.metric))
+        if c.verdict != "unchanged"
+    ]
+    lines = [f"Compared with {baseline.reason}: {summary or 'nothing to compare'}."]
+    if rows:
+        lines.append(
+            table(["verdict", "benchmark", "params", "metric", "head/base", "95% interval"], rows)
+        )
+    return "\n".join(lines)
+
+
+def runs_table(runs: Sequence[RunRow]) -> str:
+    rows = [
+        [
+            str(r.id),
+            r.started_at.strftime("%Y-%m-%d %H:%M"),
+            r.sha[:12],
+            r.branch or "",
+            r.machine,
+            r.status,
+            str(r.measurements),
+            str(r.skipped),
+            str(r.errors),
+            (r.subject or "")[:50],
+        ]
+        for r in runs
+    ]
+    return table(
+        [
+            "run",
+            "started (UTC)",
+            "commit",
+            "branch",
+            "machine",
+            "status",
+            "metrics",
+            "skipped",
+            "failed",
+            "subject",
+        ],
+        rows,
+    )
+
+
+def history_table(rows: Sequence[HistoryRow]) -> str:
+    return table(
+        ["run", "started (UTC)", "commit", "machine", "params", "median", "q1", "q3", "n"],
+        [
+            [
+                str(r.run_id),
+                r.started_at.strftime("%Y-%m-%d %H:%M"),
+                r.sha[:12],
+                r.machine,
+                json.dumps(r.params, sort_keys=True),
+                format_value(r.median, r.unit),
+                format_value(r.q1, r.unit),
+                format_value(r.q3, r.unit),
+                str(r.n),
+            ]
+            for r in rows
+        ],
+    )

@@ -1,0 +1,311 @@
+"""The perfci results file: one run of suites, versioned and self-describing.
+
+The pytest plugin writes it, `perfci ingest` and `perfci compare A.json B.json` read it.
+Parsing validates every field and raises `ResultsError` with one clear line, so a
+truncated or hand-edited file never reaches the store half-understood.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from dataclasses import MISSING, asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from perfci.stats.summary import Summary, summarize
+
+FORMAT = "perfci-run"
+FORMAT_VERSION = 1
+
+Direction = Literal["lower", "higher"]
+DIRECTIONS: tuple[Direction, ...] = ("lower", "higher")
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be understood; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of one benchmark: raw samples plus how to read them.
+
+    `samples` is empty only for imports that kept no raw data (pytest-benchmark without
+    --benchmark-save-data); `summary` then holds what the source reported.
+    """
+
+    name: str
+    unit: str
+    direction: Direction
+    samples: tuple[float, ...]
+    summary: Summary | None = None
+
+    def summarized(self) -> Summary:
+        if self.samples:
+            return summarize(self.samples)
+        if self.summary is None:
+            raise ResultsError(f"metric {self.name} has neither samples nor a summary")
+        return self.summary
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    suite: str
+    name: str
+    params: dict[str, Any]
+    metrics: tuple[Metric, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A benchmark that produced no measurement: skipped (with its reason) or failed."""
+
+    suite: str
+    name: str
+    params: dict[str, Any]
+    status: Literal["skipped", "error"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...] = ()
+    branch: str | None = None
+    author_time: str | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    started_at: str
+    finished_at: str
+    status: Literal["passed", "failed"] = "passed"
+    profile: str | None = None
+    trigger: str = "manual"
+    pr_number: int | None = None
+    ci_url: str | None = None
+    host: str | None = None
+    thermal_state: str | None = None
+    low_power_mode: bool | None = None
+    load_average: float | None = None
+    source: str = "perfci"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: RunInfo
+    commit: CommitInfo | None  # None when measured outside git; ingest then needs --commit
+    machine: dict[str, Any]
+    environment: dict[str, Any]
+    benchmarks: tuple[BenchmarkResult, ...]
+    outcomes: tuple[Outcome, ...] = field(default=())
+
+    def to_json(self) -> str:
+        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, **asdict(self)}
+        return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False)
+
+
+def canonical_params(params: dict[str, Any]) -> str:
+    """The one spelling of a parameter set: sorted keys, no spaces, plain JSON values."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def parse_run(doc: dict[str, Any]) -> RunResult:
+    """Validate a decoded perfci results document and build its `RunResult`."""
+    version = doc.get("format_version")
+    if doc.get("format") != FORMAT:
+        raise ResultsError(f"not a perfci results file (format is {doc.get('format')!r})")
+    if version != FORMAT_VERSION:
+        raise ResultsError(
+            f"results format_version {version!r} is not supported (this perfci reads "
+            f"{FORMAT_VERSION}); upgrade perfci"
+        )
+    run = _record(RunInfo, _obj(doc, "run"), "run")
+    commit = None if doc.get("commit") is None else _commit(_obj(doc, "commit"))
+    benchmarks = tuple(_benchmark(b, i) for i, b in enumerate(_list(doc, "benchmarks")))
+    outcomes = tuple(_outcome(o, i) for i, o in enumerate(_list(doc, "outcomes", [])))
+    for key in ("machine", "environment"):
+        if not isinstance(_obj(doc, key).get("fingerprint"), str):
+            raise ResultsError(f"{key}.fingerprint must be a string")
+    return validated(
+        RunResult(
+            run=run,
+            commit=commit,
+            machine=_obj(doc, "machine"),
+            environment=_obj(doc, "environment"),
+            benchmarks=benchmarks,
+            outcomes=outcomes,
+        )
+    )
+
+
+def validated(result: RunResult) -> RunResult:
+    """`result`, once its times parse and each benchmark and metric appears once."""
+    _check_unique(result.benchmarks, result.outcomes)
+    times = [result.run.started_at, result.run.finished_at]
+    if result.commit is not None and result.commit.author_time is not None:
+        times.append(result.commit.author_time)
+    for text in times:
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ResultsError(f"{text!r} is not an ISO 8601 time") from None
+    return result
+
+
+def _check_unique(benchmarks: tuple[BenchmarkResult, ...], outcomes: tuple[Outcome, ...]) -> None:
+    """Each benchmark appears once (measured, skipped or failed), each metric once in it."""
+    seen: set[tuple[str, str, str]] = set()
+    for item in (*benchmarks, *outcomes):
+        key = (item.suite, item.name, canonical_params(item.params))
+        if key in seen:
+            raise ResultsError(f"benchmark {item.suite}::{item.name} {key[2]} appears twice")
+        seen.add(key)
+    for bench in benchmarks:
+        names = [m.name for m in bench.metrics]
+        if len(names) != len(set(names)):
+            raise ResultsError(f"benchmark {bench.suite}::{bench.name} repeats a metric")
+
+
+def _commit(doc: dict[str, Any]) -> CommitInfo:
+    commit: CommitInfo = _record(CommitInfo, doc, "commit")
+    commit = CommitInfo(**{**asdict(commit), "parents": tuple(_str_list(doc, "parents"))})
+    for sha in (commit.sha, *commit.parents):
+        if not is_sha(sha):
+            raise ResultsError(f"commit sha {sha!r} is not a hexadecimal git sha")
+    return commit
+
+
+def is_sha(value: object) -> bool:
+    """A full or abbreviated git object name in lower-case hex."""
+    return (
+        isinstance(value, str)
+        and 4 <= len(value) <= 64
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _benchmark(doc: object, index: int) -> BenchmarkResult:
+    where = f"benchmarks[{index}]"
+    if not isinstance(doc, dict):
+        raise ResultsError(f"{where} is not an object")
+    metrics = []
+    for j, m in enumerate(_list(doc, "metrics", where=where)):
+        mwhere = f"{where}.metrics[{j}]"
+        if not isinstance(m, dict):
+            raise ResultsError(f"{mwhere} is not an object")
+        samples = _samples(m.get("samples"), mwhere)
+        direction = m.get("direction")
+        if direction not in DIRECTIONS:
+            raise ResultsError(f"{mwhere}.direction must be 'lower' or 'higher'")
+        metrics.append(
+            Metric(
+                name=_str(m, "name", mwhere),
+                unit=_str(m, "unit", mwhere),
+                direction=direction,
+                samples=samples,
+            )
+        )
+    return BenchmarkResult(
+        suite=_str(doc, "suite", where),
+        name=_str(doc, "name", where),
+        params=_obj(doc, "params", where=where),
+        metrics=tuple(metrics),
+    )
+
+
+def _outcome(doc: object, index: int) -> Outcome:
+    where = f"outcomes[{index}]"
+    if not isinstance(doc, dict):
+        raise ResultsError(f"{where} is not an object")
+    status = doc.get("status")
+    if status not in ("skipped", "error"):
+        raise ResultsError(f"{where}.status must be 'skipped' or 'error'")
+    return Outcome(
+        suite=_str(doc, "suite", where),
+        name=_str(doc, "name", where),
+        params=_obj(doc, "params", where=where),
+        status=status,
+        reason=_str(doc, "reason", where),
+    )
+
+
+def _samples(value: object, where: str) -> tuple[float, ...]:
+    """A non-empty list of finite numbers as floats; checked at C speed (this is the
+    ingest hot path: millions of samples)."""
+    problem = f"{where}.samples must be a non-empty list of finite numbers"
+    if not isinstance(value, list) or not value or any(v is True or v is False for v in value):
+        raise ResultsError(problem)
+    try:
+        converted = array("d", value)
+    except TypeError:
+        raise ResultsError(problem) from None
+    if not math.isfinite(sum(converted)):  # any inf or nan makes the sum non-finite
+        raise ResultsError(problem)
+    return tuple(converted)
+
+
+def _obj(doc: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    value = doc.get(key)
+    if not isinstance(value, dict):
+        raise ResultsError(f"{_at(where, key)} must be an object")
+    return value
+
+
+def _list(
+    doc: dict[str, Any], key: str, default: list[Any] | None = None, where: str = ""
+) -> list[Any]:
+    value = doc.get(key, default)
+    if not isinstance(value, list):
+        raise ResultsError(f"{_at(where, key)} must be a list")
+    return value
+
+
+def _str(doc: dict[str, Any], key: str, where: str = "") -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value:
+        raise ResultsError(f"{_at(where, key)} must be a non-empty string")
+    return value
+
+
+def _str_list(doc: dict[str, Any], key: str) -> list[str]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ResultsError(f"commit.{key} must be a list of strings")
+    return value
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "pr_number": (int,),
+    "low_power_mode": (bool,),
+    "load_average": (int, float),
+}
+
+
+def _record(cls: type[Any], doc: dict[str, Any], where: str) -> Any:
+    """Build a flat dataclass from `doc`, rejecting unknown keys and mistyped fields."""
+    names = set(cls.__dataclass_fields__)
+    unknown = sorted(set(doc) - names)
+    if unknown:
+        raise ResultsError(f"{where} has unknown field {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    for name, f in cls.__dataclass_fields__.items():
+        if name not in doc:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ResultsError(f"{where}.{name} is missing")
+            continue
+        value = doc[name]
+        expected = _FIELD_TYPES.get(name, (str,) if name != "parents" else (list,))
+        if value is not None and not (
+            isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
+        ):
+            raise ResultsError(f"{where}.{name} has the wrong type")
+        values[name] = value
+    return cls(**values)
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key

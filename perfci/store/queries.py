@@ -1,0 +1,237 @@
+"""Reading the store: runs, their measurements and outcomes, a benchmark's history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from perfci.store import Store
+from perfci.store.models import (
+    Benchmark,
+    Commit,
+    CommitParent,
+    Environment,
+    Machine,
+    Measurement,
+    Outcome,
+    Run,
+)
+from perfci.store.samples import unpack
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    sha: str
+    branch: str | None
+    subject: str | None
+    machine: str
+    machine_fingerprint: str
+    environment_fingerprint: str
+    started_at: datetime
+    status: str
+    profile: str | None
+    trigger: str
+    source: str
+    measurements: int
+    skipped: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    suite: str
+    name: str
+    params: dict[str, Any]
+    metric: str
+    unit: str
+    direction: str
+    n: int
+    median: float
+    q1: float
+    q3: float
+    samples: tuple[float, ...]  # empty when the source kept no raw data
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.suite, self.name, json.dumps(self.params, sort_keys=True), self.metric)
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    suite: str
+    name: str
+    params: dict[str, Any]
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    run_id: int
+    sha: str
+    subject: str | None
+    started_at: datetime
+    machine: str
+    params: dict[str, Any]
+    unit: str
+    n: int
+    median: float
+    q1: float
+    q3: float
+
+
+def _runs_query() -> Select[Any]:
+    def count(status: str | None) -> Any:
+        if status is None:
+            query = select(func.count()).where(Measurement.run_id == Run.id)
+        else:
+            query = select(func.count()).where(Outcome.run_id == Run.id, Outcome.status == status)
+        return query.correlate(Run).scalar_subquery()
+
+    return (
+        select(
+            Run.id,
+            Commit.sha,
+            Commit.branch,
+            Commit.subject,
+            Machine.name,
+            Machine.fingerprint,
+            Environment.fingerprint,
+            Run.started_at,
+            Run.status,
+            Run.profile,
+            Run.trigger,
+            Run.source,
+            count(None),
+            count("skipped"),
+            count("error"),
+        )
+        .join(Commit, Commit.id == Run.commit_id)
+        .join(Machine, Machine.id == Run.machine_id)
+        .join(Environment, Environment.id == Run.environment_id)
+    )
+
+
+def list_runs(store: Store, limit: int = 20) -> list[RunRow]:
+    """The latest runs, newest first."""
+    query = _runs_query().order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
+    with store.engine.connect() as conn:
+        return [RunRow(*row) for row in conn.execute(query)]
+
+
+def get_run(store: Store, run_id: int) -> RunRow | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(_runs_query().where(Run.id == run_id)).first()
+    return RunRow(*row) if row is not None else None
+
+
+def runs_of_commit(store: Store, sha_prefix: str) -> list[RunRow]:
+    """Runs whose commit sha starts with `sha_prefix`, newest first."""
+    query = (
+        _runs_query()
+        .where(Commit.sha.startswith(sha_prefix.lower(), autoescape=True))
+        .order_by(Run.started_at.desc(), Run.id.desc())
+    )
+    with store.engine.connect() as conn:
+        return [RunRow(*row) for row in conn.execute(query)]
+
+
+def run_metrics(store: Store, run_id: int) -> list[MetricRow]:
+    query = (
+        select(
+            Benchmark.suite,
+            Benchmark.name,
+            Benchmark.params,
+            Measurement.metric,
+            Measurement.unit,
+            Measurement.direction,
+            Measurement.n,
+            Measurement.median,
+            Measurement.q1,
+            Measurement.q3,
+            Measurement.samples,
+        )
+        .join(Benchmark, Benchmark.id == Measurement.benchmark_id)
+        .where(Measurement.run_id == run_id)
+        .order_by(Benchmark.suite, Benchmark.name, Benchmark.params, Measurement.metric)
+    )
+    with store.engine.connect() as conn:
+        return [
+            MetricRow(*row[:2], json.loads(row[2]), *row[3:10], unpack(row[10]) if row[10] else ())
+            for row in conn.execute(query)
+        ]
+
+
+def run_outcomes(store: Store, run_id: int) -> list[OutcomeRow]:
+    query = (
+        select(Benchmark.suite, Benchmark.name, Benchmark.params, Outcome.status, Outcome.reason)
+        .join(Benchmark, Benchmark.id == Outcome.benchmark_id)
+        .where(Outcome.run_id == run_id)
+        .order_by(Outcome.status, Benchmark.suite, Benchmark.name, Benchmark.params)
+    )
+    with store.engine.connect() as conn:
+        return [OutcomeRow(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in conn.execute(query)]
+
+
+def environment_of(store: Store, run_id: int) -> dict[str, Any]:
+    query = (
+        select(Environment).join(Run, Run.environment_id == Environment.id).where(Run.id == run_id)
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(query).mappings().one()
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+def history(store: Store, name: str, metric: str, limit: int = 50) -> list[HistoryRow]:
+    """A benchmark's measurements of `metric` across runs, oldest first; `name` matches
+    the benchmark's name or suite::name."""
+    suite, _, bare = name.rpartition("::")
+    where = [Benchmark.name == bare, Measurement.metric == metric]
+    if suite:
+        where.append(Benchmark.suite == suite)
+    query = (
+        select(
+            Run.id,
+            Commit.sha,
+            Commit.subject,
+            Run.started_at,
+            Machine.name,
+            Benchmark.params,
+            Measurement.unit,
+            Measurement.n,
+            Measurement.median,
+            Measurement.q1,
+            Measurement.q3,
+        )
+        .join(Run, Run.id == Measurement.run_id)
+        .join(Benchmark, Benchmark.id == Measurement.benchmark_id)
+        .join(Commit, Commit.id == Run.commit_id)
+        .join(Machine, Machine.id == Run.machine_id)
+        .where(*where)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        rows = [HistoryRow(*r[:5], json.loads(r[5]), *r[6:]) for r in conn.execute(query)]
+    return rows[::-1]
+
+
+def first_parent_chain(store: Store, sha: str, limit: int = 500) -> list[str]:
+    """`sha` and its first-parent ancestors as far as the store knows them."""
+    chain = [sha]
+    with store.engine.connect() as conn:
+        while len(chain) < limit:
+            parent = conn.execute(
+                select(CommitParent.parent_sha)
+                .join(Commit, Commit.id == CommitParent.commit_id)
+                .where(Commit.sha == chain[-1], CommitParent.position == 0)
+            ).scalar()
+            if parent is None or parent in chain:
+                break
+            chain.append(parent)
+    return chain
