@@ -159,7 +159,8 @@ def validated(result: RunResult) -> RunResult:
 def _check_unique(benchmarks: tuple[BenchmarkResult, ...], outcomes: tuple[Outcome, ...]) -> None:
     """Each benchmark appears once (measured, skipped or failed), each metric once in it."""
     seen: set[tuple[str, str, str]] = set()
-    for item in (*benchmarks, *outcomes):
+    items: tuple[BenchmarkResult | Outcome, ...] = (*benchmarks, *outcomes)
+    for item in items:
         key = (item.suite, item.name, canonical_params(item.params))
         if key in seen:
             raise ResultsError(f"benchmark {item.suite}::{item.name} {key[2]} appears twice")

@@ -49,11 +49,14 @@ class TorchBackend:
         torch = _torch()
         device = device or best_device(torch)
         kind = device.split(":")[0]
-        reason = {
-            "mps": mps_unavailable_reason,
-            "cuda": cuda_unavailable_reason,
-            "cpu": lambda _torch: None,
-        }.get(kind, lambda _torch: f"unknown torch device {device!r} (mps, cuda or cpu)")(torch)
+        if kind == "mps":
+            reason = mps_unavailable_reason(torch)
+        elif kind == "cuda":
+            reason = cuda_unavailable_reason(torch)
+        elif kind == "cpu":
+            reason = None
+        else:
+            reason = f"unknown torch device {device!r} (mps, cuda or cpu)"
         if reason:
             raise BackendUnavailable(reason)
         self._torch = torch

@@ -67,7 +67,8 @@ def summarize_many(samples: Sequence[Sequence[float]]) -> list[Summary]:
             h = (n - 1) * p
             lo = math.floor(h)
             hi = min(lo + 1, n - 1)
-            return ordered[:, lo] + (h - lo) * (ordered[:, hi] - ordered[:, lo])
+            values: np.ndarray = ordered[:, lo] + (h - lo) * (ordered[:, hi] - ordered[:, lo])
+            return values
 
         mean = ordered.mean(axis=1)
         stddev = ordered.std(axis=1, ddof=1) if n > 1 else np.zeros(len(indices))

@@ -45,6 +45,14 @@ def load_results_file(path: Path) -> RunResult:
     raise ResultsError(f"{path}: neither a perfci results file nor pytest-benchmark JSON")
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _number(doc: dict[str, Any], key: str, where: str) -> float:
     value = doc.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -77,10 +85,10 @@ def _benchmark(doc: object, index: int) -> BenchmarkResult:
     if not isinstance(stats, dict):
         raise ResultsError(f"{where}.stats must be an object")
     path, *names = fullname.split("::")
-    extra = doc.get("extra_info") if isinstance(doc.get("extra_info"), dict) else {}
-    params = extra.get("perfci_params")  # written by perfci's own fixture
-    if not isinstance(params, dict):
-        params = doc.get("params") if isinstance(doc.get("params"), dict) else {}
+    extra = _dict(doc.get("extra_info"))
+    params = _dict(extra.get("perfci_params"))  # written by perfci's own fixture
+    if not params:
+        params = _dict(doc.get("params"))
         if doc.get("group"):
             params = {**params, "group": doc["group"]}
     metrics = [_latency(stats, f"{where}.stats")]
@@ -106,7 +114,7 @@ def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
     when = doc.get("datetime")
     if not isinstance(when, str):
         raise ResultsError("datetime must be a string")
-    cpu = info.get("cpu") if isinstance(info.get("cpu"), dict) else {}
+    cpu = _dict(info.get("cpu"))
     arch = str(info.get("machine") or "unknown")
     machine = Machine(
         name=str(info.get("node") or "unknown"),
@@ -128,18 +136,14 @@ def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
         rosetta=False,
         packages={},
     )
-    commit_info = doc.get("commit_info") if isinstance(doc.get("commit_info"), dict) else {}
+    commit_info = _dict(doc.get("commit_info"))
     sha = commit_info.get("id")
     commit = None
-    if is_sha(sha):
+    if isinstance(sha, str) and is_sha(sha):
         commit = CommitInfo(
             sha=sha,
-            branch=commit_info.get("branch")
-            if isinstance(commit_info.get("branch"), str)
-            else None,
-            author_time=commit_info.get("author_time")
-            if isinstance(commit_info.get("author_time"), str)
-            else None,
+            branch=_optional_str(commit_info.get("branch")),
+            author_time=_optional_str(commit_info.get("author_time")),
         )
     results = tuple(_benchmark(b, i) for i, b in enumerate(benchmarks))
     return validated(

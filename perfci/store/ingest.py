@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from perfci.results import CommitInfo, RunResult, canonical_params
+from perfci.results import BenchmarkResult, CommitInfo, Outcome, RunResult, canonical_params
 from perfci.stats.summary import summarize_many
 from perfci.store import Store
 from perfci.store.bulk import paused_gc
@@ -24,9 +24,10 @@ from perfci.store.models import (
     Environment,
     Machine,
     Measurement,
-    Outcome,
     Run,
+    table_of,
 )
+from perfci.store.models import Outcome as OutcomeRow
 from perfci.store.samples import pack
 
 _CHUNK = 500  # rows per IN (...) lookup: under every backend's parameter limit
@@ -128,7 +129,7 @@ def _insert_rows(
 def _get_or_create(
     conn: Connection, model: Any, keys: dict[str, Any], values: dict[str, Any]
 ) -> int:
-    table = model.__table__
+    table = table_of(model)
     where = [table.c[k] == v for k, v in keys.items()]
     found = conn.execute(select(table.c.id).where(*where)).scalar()
     if found is None:
@@ -138,7 +139,7 @@ def _get_or_create(
 
 
 def _commit_id(conn: Connection, commit: CommitInfo) -> int:
-    table = Commit.__table__
+    table = table_of(Commit)
     values = {
         "branch": commit.branch,
         "author_time": utc(commit.author_time),
@@ -158,7 +159,7 @@ def _commit_id(conn: Connection, commit: CommitInfo) -> int:
     ).first()
     if commit.parents and has_parents is None:
         conn.execute(
-            insert(CommitParent.__table__),
+            insert(table_of(CommitParent)),
             [
                 {"commit_id": commit_id, "position": i, "parent_sha": sha}
                 for i, sha in enumerate(commit.parents)
@@ -193,7 +194,7 @@ def _environment_id(conn: Connection, env: dict[str, Any]) -> int:
 def _benchmark_ids(conn: Connection, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Ids of benchmarks by key, creating the missing ones in bulk."""
     wanted = {row["key"]: row for row in rows}
-    table = Benchmark.__table__
+    table = table_of(Benchmark)
 
     def lookup(keys: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -221,7 +222,7 @@ def _ingest(conn: Connection, result: RunResult) -> Ingested:
 
     run = result.run
     run_id = conn.execute(
-        insert(Run.__table__).returning(Run.__table__.c.id),
+        insert(table_of(Run)).returning(table_of(Run).c.id),
         {
             "run_key": key,
             "commit_id": _commit_id(conn, result.commit),
@@ -245,7 +246,8 @@ def _ingest(conn: Connection, result: RunResult) -> Ingested:
 
     # Each benchmark's canonical params and key are computed once: this is the hot path.
     bench_rows = []
-    for item in (*result.benchmarks, *result.outcomes):
+    items: tuple[BenchmarkResult | Outcome, ...] = (*result.benchmarks, *result.outcomes)
+    for item in items:
         params = canonical_params(item.params)
         key = _key_of(item.suite, item.name, params)
         bench_rows.append({"key": key, "suite": item.suite, "name": item.name, "params": params})
@@ -280,7 +282,7 @@ def _ingest(conn: Connection, result: RunResult) -> Ingested:
             )
         )
     if measurements:
-        _insert_rows(conn, Measurement.__table__, _MEASUREMENT_COLUMNS, measurements)
+        _insert_rows(conn, table_of(Measurement), _MEASUREMENT_COLUMNS, measurements)
     outcomes = [
         {
             "run_id": run_id,
@@ -291,5 +293,5 @@ def _ingest(conn: Connection, result: RunResult) -> Ingested:
         for bench_id, o in zip(row_ids[len(result.benchmarks) :], result.outcomes, strict=True)
     ]
     if outcomes:
-        conn.execute(insert(Outcome.__table__), outcomes)
+        conn.execute(insert(table_of(OutcomeRow)), outcomes)
     return Ingested(key, int(run_id), created=True, measurements=len(measurements))

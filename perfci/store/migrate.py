@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -13,23 +15,24 @@ from perfci.paths import migrations_dir
 from perfci.store.engine import StoreError, write_transaction
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, scripts: Path | None = None) -> Config:
+    """Alembic's configuration; `scripts` replaces the shipped migrations folder (tests)."""
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("script_location", str(scripts or migrations_dir()))
     config.attributes["connection"] = connection
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision(scripts: Path | None = None) -> str:
+    head = ScriptDirectory.from_config(alembic_config(scripts=scripts)).get_current_head()
     assert head is not None, "perfci ships at least one migration"
     return head
 
 
-def current_revision(connection: Connection) -> str | None:
+def current_revision(connection: Connection, scripts: Path | None = None) -> str | None:
     """The database's schema revision, None for an empty database; refuses a newer one."""
     heads = MigrationContext.configure(connection).get_current_heads()
-    script = ScriptDirectory.from_config(alembic_config())
+    script = ScriptDirectory.from_config(alembic_config(scripts=scripts))
     for rev in heads:
         try:
             known = script.get_revision(rev)
@@ -52,15 +55,17 @@ def _lock_for_upgrade(connection: Connection) -> None:
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7271746)")  # "perfci"
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+def upgrade(
+    engine: Engine, revision: str = "head", scripts: Path | None = None
+) -> tuple[str | None, str | None]:
     """Upgrade to `revision` in one transaction; returns (before, after). On any failure the
     database is left exactly as it was."""
     with write_transaction(engine) as conn:
         _lock_for_upgrade(conn)
-        before = current_revision(conn)
-        target = head_revision() if revision == "head" else revision
+        before = current_revision(conn, scripts)
+        target = head_revision(scripts) if revision == "head" else revision
         if before != target:
-            command.upgrade(alembic_config(conn), revision)
+            command.upgrade(alembic_config(conn, scripts), revision)
         after = MigrationContext.configure(conn).get_current_revision()
     return before, after
 

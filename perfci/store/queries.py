@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from typing_extensions import Unpack
 
 from perfci.store import Store
 from perfci.store.models import (
@@ -21,6 +22,9 @@ from perfci.store.models import (
     Run,
 )
 from perfci.store.samples import unpack
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class HistoryRow:
     q3: float
 
 
-def _runs_query() -> Select[Any]:
+def _runs_query() -> Select[Unpack[tuple[Any, ...]]]:
     def count(status: str | None) -> Any:
         if status is None:
             query = select(func.count()).where(Measurement.run_id == Run.id)
@@ -93,7 +97,7 @@ def _runs_query() -> Select[Any]:
             query = select(func.count()).where(Outcome.run_id == Run.id, Outcome.status == status)
         return query.correlate(Run).scalar_subquery()
 
-    return (
+    query = (
         select(
             Run.id,
             Commit.sha,
@@ -115,6 +119,7 @@ def _runs_query() -> Select[Any]:
         .join(Machine, Machine.id == Run.machine_id)
         .join(Environment, Environment.id == Run.environment_id)
     )
+    return query
 
 
 def list_runs(store: Store, limit: int = 20) -> list[RunRow]:
@@ -161,10 +166,23 @@ def run_metrics(store: Store, run_id: int) -> list[MetricRow]:
         .order_by(Benchmark.suite, Benchmark.name, Benchmark.params, Measurement.metric)
     )
     with store.engine.connect() as conn:
-        return [
-            MetricRow(*row[:2], json.loads(row[2]), *row[3:10], unpack(row[10]) if row[10] else ())
-            for row in conn.execute(query)
-        ]
+        rows = conn.execute(query).all()
+    return [
+        MetricRow(
+            suite,
+            name,
+            json.loads(params),
+            metric,
+            unit,
+            direction,
+            n,
+            median,
+            q1,
+            q3,
+            unpack(samples) if samples else (),
+        )
+        for suite, name, params, metric, unit, direction, n, median, q1, q3, samples in rows
+    ]
 
 
 def run_outcomes(store: Store, run_id: int) -> list[OutcomeRow]:

@@ -24,7 +24,7 @@ SAMPLES = 20
 
 
 def _results_file(path: Path, benchmarks: int) -> Path:
-    """A perfci results file of `benchmarks` × 5 metrics × 20 samples."""
+    """A perfci results file of `benchmarks` benchmarks, 5 metrics each, 20 samples a metric."""
     rng = random.Random(0)
     when = "2026-01-01T00:00:00+00:00"
     base = json.loads(

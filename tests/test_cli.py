@@ -1,0 +1,220 @@
+"""The `perfci` command through its installed entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from factories import run, sha, write
+
+PERFCI = shutil.which("perfci", path=str(Path(sys.executable).parent)) or "perfci"
+
+
+def perfci(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PERFCI, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+
+
+def db_snapshot(db: Path) -> str:
+    """Everything the SQLite file holds, as text: equal snapshots mean nothing changed."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "store" / "perfci.db"
+    result = perfci(
+        "ingest",
+        "--db",
+        f"sqlite:///{path}",
+        str(write(run(), tmp_path / "first.json")),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for command in ("run", "ingest", "runs", "history", "db", "doctor"):
+        result = perfci(command, "--help", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "usage: perfci" in result.stdout
+        assert f"perfci {command}" in readme, f"README does not show `perfci {command}`"
+
+
+def test_ingest_stores_and_lists_runs(tmp_path: Path, db: Path) -> None:
+    url = f"sqlite:///{db}"
+    second = write(
+        run(commit=sha("second"), subject="Make <it> faster | now"), tmp_path / "second.json"
+    )
+    result = perfci("ingest", str(second), "--db", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "stored as run 2 (2 measurements)" in result.stdout
+
+    again = perfci("ingest", str(second), "--db", url, cwd=tmp_path)
+    assert again.returncode == 0 and "already stored as run 2" in again.stdout
+
+    listing = perfci("runs", "--db", url, cwd=tmp_path)
+    assert listing.returncode == 0
+    assert sha("second")[:12] in listing.stdout and "Make <it> faster" in listing.stdout
+    shown = perfci("runs", "--show", "2", "--db", url, cwd=tmp_path)
+    assert "suites/mlx/test_gemm::test_gemm" in shown.stdout
+    hist = perfci("history", "test_gemm", "--db", url, cwd=tmp_path)
+    assert hist.returncode == 0 and len(hist.stdout.splitlines()) == 4  # header, rule, 2 runs
+
+
+def test_perfci_db_environment_variable_names_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "env.db"
+    env = {**__import__("os").environ, "PERFCI_DB": f"sqlite:///{path}"}
+    result = perfci("ingest", str(write(run(), tmp_path / "r.json")), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert path.exists()
+
+
+TRUNCATED = '{"format": "perfci-run", "format_version": 1, "run": {"run_id": "x", "star'
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (TRUNCATED, "not valid JSON"),
+        ("", "not valid JSON"),
+        ("[1, 2]", "neither a perfci results file nor pytest-benchmark JSON"),
+        ('{"format": "perfci-run", "format_version": 99}', "format_version 99 is not supported"),
+        ('{"benchmarks": [], "machine_info": {}}', "datetime must be a string"),
+    ],
+)
+def test_bad_files_exit_2_with_one_line_and_store_nothing(
+    tmp_path: Path, db: Path, content: str, problem: str
+) -> None:
+    before = db_snapshot(db)
+    good = write(run(commit=sha("good")), tmp_path / "good.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = perfci("ingest", str(good), str(bad), "--db", f"sqlite:///{db}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert str(bad) in result.stderr and problem in result.stderr
+    assert db_snapshot(db) == before  # the good file in the same call was not stored either
+
+
+def test_a_missing_file_and_a_bad_sha_are_usage_errors(tmp_path: Path, db: Path) -> None:
+    missing = perfci("ingest", str(tmp_path / "nope.json"), "--db", f"sqlite:///{db}", cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    good = write(run(), tmp_path / "g.json")
+    bad_sha = perfci(
+        "ingest", str(good), "--commit", "not-a-sha", "--db", f"sqlite:///{db}", cwd=tmp_path
+    )
+    assert bad_sha.returncode == 2 and "is not a git sha" in bad_sha.stderr
+
+
+def test_a_run_without_a_commit_needs_commit_flag(tmp_path: Path, db: Path) -> None:
+    doc = json.loads(run(run_id="no-commit").to_json())
+    doc["commit"] = None
+    path = tmp_path / "nocommit.json"
+    path.write_text(json.dumps(doc))
+    url = f"sqlite:///{db}"
+    refused = perfci("ingest", str(path), "--db", url, cwd=tmp_path)
+    assert refused.returncode == 2 and "pass --commit SHA" in refused.stderr
+    commit = sha("flag")
+    ok = perfci(
+        "ingest",
+        str(path),
+        "--commit",
+        commit,
+        "--parent",
+        sha("p"),
+        "--branch",
+        "feature",
+        "--machine",
+        "mini-9",
+        "--db",
+        url,
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stderr
+    listing = perfci("runs", "--db", url, cwd=tmp_path).stdout
+    assert commit[:12] in listing and "feature" in listing and "mini-9" in listing
+
+
+def test_db_current_and_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert "empty database" in perfci("db", "current", "--db", url, cwd=tmp_path).stdout
+    upgraded = perfci("db", "upgrade", "--db", url, cwd=tmp_path)
+    assert upgraded.returncode == 0 and "upgraded from empty to" in upgraded.stdout
+    assert "(head)" in perfci("db", "current", "--db", url, cwd=tmp_path).stdout
+    assert "already at" in perfci("db", "upgrade", "--db", url, cwd=tmp_path).stdout
+
+
+def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    result = perfci("runs", "--db", "nosuchdb://x", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr.startswith("perfci: error: cannot use database URL")
+        and result.stderr.count("\n") == 1
+    )
+
+
+ORDINARY_SUITE = """
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def test_fib(benchmark):
+    assert benchmark(fib, 12) == 144
+
+
+class TestGroup:
+    def test_sorted(self, benchmark):
+        benchmark(sorted, list(range(300, 0, -1)))
+"""
+
+
+@pytest.mark.parametrize("save_data", [True, False])
+def test_pytest_benchmark_json_from_an_ordinary_suite_ingests(
+    tmp_path: Path, save_data: bool
+) -> None:
+    (tmp_path / "test_ordinary.py").write_text(ORDINARY_SUITE)
+    out = tmp_path / "pb.json"
+    flags = ["--benchmark-save-data"] if save_data else []
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:perfci",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--benchmark-max-time=0.05",
+            f"--benchmark-json={out}",
+            *flags,
+            "test_ordinary.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    url = f"sqlite:///{tmp_path / 'pb.db'}"
+    result = perfci("ingest", str(out), "--commit", sha("pb"), "--db", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "stored as run 1 (2 measurements)" in result.stdout
+    shown = perfci("runs", "--show", "1", "--db", url, cwd=tmp_path).stdout
+    assert "test_ordinary::test_fib" in shown and "test_ordinary::TestGroup.test_sorted" in shown

@@ -1,0 +1,210 @@
+"""`perfci doctor`: pure checks over `Facts`, the real facts of this machine, and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perfci.doctor import CHECKS, Check, Facts, gather, run_checks
+
+# A healthy Apple Silicon Mac: every check is "ok".
+MAC = Facts(
+    platform="darwin",
+    python_arch="arm64",
+    hardware_arch="arm64",
+    rosetta=False,
+    torch_version="2.7.1",
+    mps_problem=None,
+    mlx_version="0.26.1",
+    mlx_device="gpu",
+    coreml_problem=None,
+    thermal_state="nominal",
+    low_power_mode=False,
+    mps_fallback=None,
+    load_average=1.0,
+    cpu_count=14,
+)
+
+LINUX = Facts(
+    platform="linux",
+    python_arch="x86_64",
+    hardware_arch="x86_64",
+    rosetta=False,
+    torch_version="2.7.1+cpu",
+    mps_problem="MPS not built into this torch",
+    mlx_version="0.26.1",
+    mlx_device="cpu",
+    coreml_problem="Core ML prediction needs macOS",
+    thermal_state=None,
+    low_power_mode=None,
+    mps_fallback=None,
+    load_average=0.2,
+    cpu_count=8,
+)
+
+ROSETTA_COREML = "Core ML under Rosetta cannot use the GPU or Neural Engine; use an arm64 Python"
+LINE = re.compile(r"^\[(  ok|warn|fail| n/a)\] [^:]+: .+$")
+
+
+def checks(facts: Facts, **changes: Any) -> dict[str, Check]:
+    return {c.name: c for c in run_checks(dataclasses.replace(facts, **changes))}
+
+
+def test_healthy_mac_is_all_ok() -> None:
+    result = checks(MAC)
+    assert len(result) == len(CHECKS)
+    assert {name: c.status for name, c in result.items() if c.status != "ok"} == {}
+
+
+def test_rosetta_python_on_arm64_mac_fails() -> None:
+    native = checks(MAC, python_arch="x86_64", rosetta=True)["native Python"]
+    assert native.status == "fail"
+    assert "Rosetta" in native.detail
+    assert "arm64" in native.fix
+
+
+def test_native_arm64_mac_is_ok() -> None:
+    native = checks(MAC)["native Python"]
+    assert native.status == "ok"
+    assert native.fix == ""
+
+
+def test_linux_checks_are_not_applicable_with_reasons() -> None:
+    result = checks(LINUX)
+    expected = {
+        "native Python": "Rosetta is a macOS matter",
+        "PyTorch MPS": "MPS needs macOS",
+        "MLX device": "Metal needs macOS",
+        "Core ML prediction": "Core ML prediction needs macOS",
+        "thermal state": "pmset -g therm",
+        "low-power mode": "pmset -g",
+    }
+    for name, reason in expected.items():
+        assert result[name].status == "n/a", name
+        assert reason in result[name].detail, name
+    assert result["PYTORCH_ENABLE_MPS_FALLBACK"].status == "ok"
+    assert result["machine load"].status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "status"),
+    [
+        ("PYTORCH_ENABLE_MPS_FALLBACK", {"mps_fallback": "1"}, "warn"),
+        ("PYTORCH_ENABLE_MPS_FALLBACK", {"mps_fallback": "0"}, "ok"),
+        ("PYTORCH_ENABLE_MPS_FALLBACK", {"mps_fallback": ""}, "ok"),
+        ("low-power mode", {"low_power_mode": True}, "fail"),
+        ("low-power mode", {"low_power_mode": None}, "n/a"),
+        ("thermal state", {"thermal_state": "throttled (CPU speed limit 80%)"}, "warn"),
+        ("thermal state", {"thermal_state": "warning level 2"}, "warn"),
+        ("thermal state", {"thermal_state": None}, "n/a"),
+        ("machine load", {"load_average": 7.01, "cpu_count": 14}, "warn"),
+        ("machine load", {"load_average": 7.0, "cpu_count": 14}, "ok"),  # exactly half
+        ("machine load", {"load_average": None}, "n/a"),
+        ("MLX device", {"mlx_device": "cpu"}, "warn"),
+        ("MLX device", {"mlx_version": None, "mlx_device": None}, "n/a"),
+        ("PyTorch MPS", {"mps_problem": "MPS not built into this torch"}, "fail"),
+        ("PyTorch MPS", {"torch_version": None, "mps_problem": "torch is not installed"}, "n/a"),
+        ("Core ML prediction", {"coreml_problem": ROSETTA_COREML}, "fail"),
+        ("Core ML prediction", {"coreml_problem": "coremltools is not installed"}, "n/a"),
+    ],
+)
+def test_one_problem_on_a_mac(name: str, changes: dict[str, Any], status: str) -> None:
+    result = checks(MAC, **changes)
+    assert result[name].status == status
+    others = {n: c.status for n, c in result.items() if n != name and c.status != "ok"}
+    assert others == {}
+    if status in ("warn", "fail") and name != "Core ML prediction":
+        assert result[name].fix, "a warning or failure says how to fix it"
+
+
+def test_core_ml_under_rosetta_fails_and_says_what_to_do() -> None:
+    check = checks(MAC, coreml_problem=ROSETTA_COREML)["Core ML prediction"]
+    assert check.status == "fail"
+    assert "use an arm64 Python" in check.line()
+
+
+def test_mps_fallback_warning_names_the_value() -> None:
+    check = checks(MAC, mps_fallback="1")["PYTORCH_ENABLE_MPS_FALLBACK"]
+    assert "=1" in check.detail
+    assert "CPU" in check.detail
+
+
+def test_load_detail_gives_the_numbers() -> None:
+    check = checks(MAC, load_average=9.5, cpu_count=8)["machine load"]
+    assert "9.50" in check.detail
+    assert "8 cores" in check.detail
+
+
+def test_check_line_format() -> None:
+    assert Check("x", "ok", "fine").line() == "[  ok] x: fine"
+    assert Check("y", "fail", "bad", "do z").line() == "[fail] y: bad — fix: do z"
+
+
+def test_gather_on_this_linux_machine() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("this test describes a Linux machine")
+    facts = gather()
+    assert facts.platform == sys.platform
+    assert facts.rosetta is False
+    assert facts.thermal_state is None
+    assert facts.low_power_mode is None
+    assert facts.cpu_count >= 1
+    result = run_checks(facts)
+    assert [c.name for c in result] == [check(facts).name for check in CHECKS]
+    for c in result:
+        assert LINE.match(c.line()), c.line()
+        assert "\n" not in c.line()
+    by_name = {c.name: c for c in result}
+    assert by_name["native Python"].status == "n/a"
+    assert "Core ML prediction needs macOS" in by_name["Core ML prediction"].line()
+    assert all(c.status != "fail" for c in result)
+
+
+def _doctor_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTORCH_ENABLE_MPS_FALLBACK"}
+
+
+def _assert_doctor_output(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(CHECKS)
+    for line in lines:
+        assert LINE.match(line), line
+    assert "Core ML prediction needs macOS" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="expects this Linux machine")
+def test_doctor_cli_as_a_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "perfci.cli", "doctor"],
+        capture_output=True,
+        text=True,
+        env=_doctor_env(),
+        timeout=300,
+        check=False,
+    )
+    _assert_doctor_output(done)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="expects this Linux machine")
+def test_doctor_cli_entry_point() -> None:
+    script = shutil.which("perfci", path=str(Path(sys.executable).parent))
+    assert script is not None, "the perfci console script is installed next to python"
+    done = subprocess.run(
+        [script, "doctor"],
+        capture_output=True,
+        text=True,
+        env=_doctor_env(),
+        timeout=300,
+        check=False,
+    )
+    _assert_doctor_output(done)
