@@ -111,6 +111,7 @@ def test_table_without_rows_has_header_and_rule() -> None:
     assert table(["run", "commit"], []).splitlines() == ["run  commit", "---  ------"]
 
 
-def test_table_rejects_a_ragged_row() -> None:
-    with pytest.raises(ValueError):
-        table(["a", "b"], [["only one"]])
+@pytest.mark.parametrize("row", [["only one"], ["one", "two", "three"]])
+def test_table_rejects_a_ragged_row(row: list[str]) -> None:
+    with pytest.raises((IndexError, ValueError)):
+        table(["a", "b"], [["x", "y"], row])

@@ -21,14 +21,14 @@ samples_st = st.lists(positive, min_size=1, max_size=40)
 def assert_matches_numpy(summary: Summary, values: list[float]) -> None:
     a = np.asarray(values, dtype=np.float64)
     scale = float(np.max(np.abs(a)))
-    close = {"rel": 1e-12, "abs": 1e-12 * scale}
+    tol = 1e-12 * scale
     assert summary.n == len(values)
     assert summary.min == a.min()
     assert summary.max == a.max()
-    assert summary.median == pytest.approx(float(np.median(a)), **close)
-    assert summary.q1 == pytest.approx(float(np.quantile(a, 0.25)), **close)
-    assert summary.q3 == pytest.approx(float(np.quantile(a, 0.75)), **close)
-    assert summary.mean == pytest.approx(float(np.mean(a)), **close)
+    assert summary.median == pytest.approx(float(np.median(a)), rel=1e-12, abs=tol)
+    assert summary.q1 == pytest.approx(float(np.quantile(a, 0.25)), rel=1e-12, abs=tol)
+    assert summary.q3 == pytest.approx(float(np.quantile(a, 0.75)), rel=1e-12, abs=tol)
+    assert summary.mean == pytest.approx(float(np.mean(a)), rel=1e-12, abs=tol)
     expected_sd = float(np.std(a, ddof=1)) if len(values) > 1 else 0.0
     assert summary.stddev == pytest.approx(expected_sd, rel=1e-9, abs=1e-9 * scale)
 
