@@ -79,7 +79,7 @@ def test_mlx_is_synchronised_before_the_clock_stops(pytester: pytest.Pytester) -
         test_mlx_sync="""
         import mlx.core as mx
 
-        a = mx.random.normal((512, 512))
+        a = mx.random.normal((256, 256))
         mx.eval(a)
 
         def test_chosen(perf):
@@ -113,12 +113,11 @@ def test_mlx_is_synchronised_before_the_clock_stops(pytester: pytest.Pytester) -
         bench = benchmark(run, name)
         assert bench.params == {"backend": "mlx", "device": "cpu"}
         synced = statistics.median(metric(bench, "latency").samples)
-        print("RATIO", name, synced / graph_only[baseline], metric(bench, "device_peak_memory").samples)
         assert synced >= 20 * graph_only[baseline], (name, synced, graph_only[baseline])
-        # MLX reports its own peak: at least the 1 MiB output of one product.
+        # MLX reports its own peak: at least the output of one product.
         device_peak = metric(bench, "device_peak_memory")
         assert (device_peak.unit, device_peak.direction) == ("bytes", "lower")
-        assert device_peak.samples[0] >= 512 * 512 * 4
+        assert device_peak.samples[0] >= 256 * 256 * 4
 
 
 @needs_mlx

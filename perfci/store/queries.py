@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
-from typing_extensions import Unpack
+from sqlalchemy import func, select
 
 from perfci.store import Store
 from perfci.store.models import (
@@ -24,6 +23,7 @@ from perfci.store.models import (
 from perfci.store.samples import unpack
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from typing_extensions import Unpack
 
 
