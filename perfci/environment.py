@@ -196,20 +196,28 @@ def current_environment() -> Environment:
 
 
 def parse_pmset_therm(text: str) -> str:
-    """`pmset -g therm` → 'nominal' or 'throttled (CPU speed limit 80%)'."""
+    """`pmset -g therm` → 'nominal', 'throttled (CPU speed limit 80%)' or 'warning level 2'.
+
+    Intel Macs print CPU_Speed_Limit; Apple Silicon prints only a recorded warning level
+    ("... Thermal Warning Level = 2"), or that none has been recorded.
+    """
     limit = re.search(r"CPU_Speed_Limit\s*=\s*(\d+)", text)
     if limit and int(limit.group(1)) < 100:
         return f"throttled (CPU speed limit {limit.group(1)}%)"
-    warning = re.search(r"thermal warning level set to (\d+)", text)
+    warning = re.search(r"thermal warning level(?: set to|\s*=)\s*(\d+)", text, re.IGNORECASE)
     if warning and int(warning.group(1)) > 0:
         return f"warning level {warning.group(1)}"
     return "nominal"
 
 
 def parse_pmset_low_power(text: str) -> bool | None:
-    """`pmset -g` → whether low-power mode is on (None when the line is absent)."""
-    match = re.search(r"^\s*lowpowermode\s+(\d)", text, re.MULTILINE)
-    return match.group(1) == "1" if match else None
+    """`pmset -g` → whether low-power mode is on (None when the line is absent).
+
+    Most Macs print `lowpowermode 0|1`; Macs with a High Power mode print
+    `powermode 0|1|2` (automatic, low, high).
+    """
+    match = re.search(r"^\s*(low)?powermode\s+(\d)", text, re.MULTILINE)
+    return match.group(2) == "1" if match else None
 
 
 def current_conditions() -> Conditions:

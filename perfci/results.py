@@ -242,9 +242,9 @@ def _samples(value: object, where: str) -> tuple[float, ...]:
         raise ResultsError(problem)
     try:
         converted = array("d", value)
-    except TypeError:
+    except (TypeError, OverflowError):  # a string or null; an integer beyond float range
         raise ResultsError(problem) from None
-    if not math.isfinite(sum(converted)):  # any inf or nan makes the sum non-finite
+    if not all(map(math.isfinite, converted)):
         raise ResultsError(problem)
     return tuple(converted)
 
@@ -286,24 +286,34 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+_FIELD_CHOICES: dict[str, tuple[str, ...]] = {"status": ("passed", "failed")}
+
+
 def _record(cls: type[Any], doc: dict[str, Any], where: str) -> Any:
-    """Build a flat dataclass from `doc`, rejecting unknown keys and mistyped fields."""
+    """Build a flat dataclass from `doc`, rejecting unknown keys and mistyped fields; only
+    fields whose default is None may be null."""
     names = set(cls.__dataclass_fields__)
     unknown = sorted(set(doc) - names)
     if unknown:
         raise ResultsError(f"{where} has unknown field {unknown[0]!r}")
     values: dict[str, Any] = {}
     for name, f in cls.__dataclass_fields__.items():
+        required = f.default is MISSING and f.default_factory is MISSING
         if name not in doc:
-            if f.default is MISSING and f.default_factory is MISSING:
+            if required:
                 raise ResultsError(f"{where}.{name} is missing")
             continue
         value = doc[name]
+        if value is None:
+            if f.default is not None:
+                raise ResultsError(f"{where}.{name} must not be null")
+            values[name] = value
+            continue
         expected = _FIELD_TYPES.get(name, (str,) if name != "parents" else (list,))
-        if value is not None and not (
-            isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
-        ):
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
             raise ResultsError(f"{where}.{name} has the wrong type")
+        if name in _FIELD_CHOICES and value not in _FIELD_CHOICES[name]:
+            raise ResultsError(f"{where}.{name} must be one of {', '.join(_FIELD_CHOICES[name])}")
         values[name] = value
     return cls(**values)
 

@@ -22,7 +22,7 @@ from perfci.report.text import format_value, params_text, table
         (2.5e-9, "s", "2.5 ns"),
         (7.89e-8, "s", "78.9 ns"),
         (5e-12, "s", "0.005 ns"),
-        (0.0, "s", "0 ns"),
+        (0.0, "s", "0 s"),
         (0, "bytes", "0 B"),
         (512, "bytes", "512 B"),
         (1024, "bytes", "1 KiB"),

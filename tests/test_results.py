@@ -119,7 +119,7 @@ def test_integer_samples_become_floats() -> None:
         (("run", "host"), ["mini"], "run.host has the wrong type"),
         (("commit",), "abcdef12", "commit must be an object"),
         (("commit", "sha"), DELETE, "commit.sha is missing"),
-        (("commit", "sha"), None, "is not a hexadecimal git sha"),
+        (("commit", "sha"), None, "commit.sha must not be null"),
         (("commit", "sha"), "ABCDEF12", "is not a hexadecimal git sha"),
         (("commit", "sha"), "abc", "is not a hexadecimal git sha"),
         (("commit", "sha"), "g" * 40, "is not a hexadecimal git sha"),

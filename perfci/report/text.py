@@ -9,19 +9,29 @@ from typing import Any
 from perfci.compare import Baseline, Comparison
 from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
 
-_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
-_BYTE_UNITS = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+_TIME_UNITS = ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
+_BYTE_UNITS = ((1, "B"), (2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
+
+
+def _three_digits(value: float) -> str:
+    """Three significant digits, never in scientific notation."""
+    text = f"{value:.3g}"
+    return f"{value:,.0f}" if "e" in text else text
 
 
 def format_value(value: float, unit: str) -> str:
-    """A value in the most readable multiple of its unit, three significant digits."""
-    if unit == "s":
-        scale, name = next(((f, n) for f, n in _TIME_UNITS if abs(value) >= f), _TIME_UNITS[-1])
-        return f"{value / scale:.3g} {name}"
-    if unit == "bytes":
-        scale, name = next(((f, n) for f, n in _BYTE_UNITS if abs(value) >= f), (1, "B"))
-        return f"{value / scale:.3g} {name}"
-    return f"{value:.3g} {unit}"
+    """A value in the smallest multiple of its unit that keeps it under 1000 once rounded,
+    three significant digits: 999.9 ms reads '1 s', 1000 bytes '0.977 KiB'."""
+    scales = {"s": _TIME_UNITS, "bytes": _BYTE_UNITS}.get(unit)
+    if scales is None:
+        return f"{_three_digits(value)} {unit}"
+    if value == 0:
+        return f"0 {next(name for factor, name in scales if factor == 1)}"
+    for factor, name in scales:
+        if abs(float(f"{value / factor:.3g}")) < 1000:
+            return f"{_three_digits(value / factor)} {name}"
+    factor, name = scales[-1]
+    return f"{_three_digits(value / factor)} {name}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
