@@ -1,17 +1,19 @@
-"""One pytest session's measurements, gathered into a perfci results file."""
+"""One pytest session's measurements, gathered into a perfci results file.
+
+pytest imports this in every session through the plugin, so everything beyond the
+standard library's lightest modules is imported where it is first needed.
+"""
 
 from __future__ import annotations
 
-import uuid
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from perfci.context import current_commit, run_context
-from perfci.environment import current_conditions, current_environment, current_machine
-from perfci.measure.recorder import PerfUsageError, Recorded
-from perfci.results import BenchmarkResult, Outcome, RunInfo, RunResult, canonical_params
+if TYPE_CHECKING:
+    from perfci.measure.recorder import Recorded
+    from perfci.results import BenchmarkResult, Outcome, RunResult
 
 PROFILES = ("quick", "full")
 
@@ -35,13 +37,16 @@ class SessionState:
     machine_name: str | None
     rootdir: Path
     enabled: bool = True
-    started_at: str = field(default_factory=lambda: _now())
+    started_at: float = field(default_factory=time.time)
     identities: dict[str, Identity] = field(default_factory=dict)
     results: dict[str, BenchmarkResult] = field(default_factory=dict)  # by node id
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # by node id; first wins
     _keys: set[tuple[str, str, str]] = field(default_factory=set)
 
     def record(self, nodeid: str, recorded: Recorded) -> None:
+        from perfci.measure.recorder import PerfUsageError
+        from perfci.results import BenchmarkResult, canonical_params
+
         identity = self.identities[nodeid]
         identity.params = recorded.params
         key = (identity.suite, identity.name, canonical_params(recorded.params))
@@ -58,6 +63,8 @@ class SessionState:
         identity = self.identities.get(nodeid)
         if identity is None or status not in ("skipped", "error"):
             return
+        from perfci.results import Outcome, canonical_params
+
         # A test that fails after measuring (in its own asserts or teardown) is an error:
         # its numbers are not to be trusted.
         dropped = self.results.pop(nodeid, None)
@@ -69,14 +76,20 @@ class SessionState:
         )
 
     def run_result(self, exit_ok: bool) -> RunResult:
+        import uuid
+
+        from perfci.context import current_commit, run_context
+        from perfci.environment import current_conditions, current_environment, current_machine
+        from perfci.results import RunInfo, RunResult
+
         context = run_context()
         conditions = current_conditions()
         failed = not exit_ok or any(o.status == "error" for o in self.outcomes.values())
         machine = current_machine(self.machine_name)
         run = RunInfo(
             run_id=str(uuid.uuid4()),
-            started_at=self.started_at,
-            finished_at=_now(),
+            started_at=_iso(self.started_at),
+            finished_at=_iso(time.time()),
             status="failed" if failed else "passed",
             profile=self.profile,
             trigger=context.trigger,
@@ -97,5 +110,7 @@ class SessionState:
         )
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def _iso(moment: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")

@@ -113,7 +113,11 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
         for c in sorted(comparisons, key=lambda c: (_ORDER[c.verdict], c.benchmark, c.metric))
         if c.verdict != "unchanged"
     ]
-    lines = [f"Compared with {baseline.reason}: {summary or 'nothing to compare'}."]
+    lines = [
+        f"Compared with {baseline.reason}: {summary or 'nothing to compare'}.",
+        "Intervals come from the spread within each run; two runs of the same code on a "
+        "busy machine can differ by more.",
+    ]
     if rows:
         lines.append(
             table(["verdict", "benchmark", "params", "metric", "head/base", "95% interval"], rows)
