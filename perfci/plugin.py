@@ -6,18 +6,20 @@ Importing this module imports no ML framework (pytest loads it in every session)
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from perfci.measure.params import ParamError, plain_params
 from perfci.measure.session import PROFILES, Identity, SessionState
 
 if TYPE_CHECKING:
     from perfci.measure.recorder import Perf
 
 STATE = pytest.StashKey[SessionState]()
-_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,9 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
-        raise ValueError(f"must be 0 or more, not {value}")
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
@@ -88,15 +93,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(marker.args[0], marker.kwargs[profile])
 
 
-def _plain(value: Any, where: str) -> Any:
-    if isinstance(value, _JSON_SCALARS):
-        return value
-    text = str(value)
-    if " at 0x" in text:  # a default repr: not stable from run to run
-        raise pytest.UsageError(
-            f"{where}: parameter value {text} has no stable name; use str or int"
-        )
-    return text
+def _plain(params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    try:
+        return plain_params(params)
+    except ParamError as exc:
+        raise pytest.UsageError(f"{where}: {exc}") from None
 
 
 def _identity(item: pytest.Item) -> Identity:
@@ -104,10 +105,10 @@ def _identity(item: pytest.Item) -> Identity:
     for marker in reversed(list(item.iter_markers("perf"))):
         if marker.args:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.perf takes keyword params only")
-        params.update({k: _plain(v, item.nodeid) for k, v in marker.kwargs.items()})
+        params.update(_plain(marker.kwargs, item.nodeid))
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
-        params.update({k: _plain(v, item.nodeid) for k, v in callspec.params.items()})
+        params.update(_plain(callspec.params, item.nodeid))
     path = item.path
     suite = (
         path.relative_to(item.config.rootpath)
@@ -169,6 +170,12 @@ class _SessionHooks:
         state = self.state
         if state.json_path is None or not state.enabled:
             return
+        if exitstatus in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+            pytest.ExitCode.USAGE_ERROR,
+        ):
+            return  # nothing trustworthy was measured; write no results file
         exit_ok = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
         result = state.run_result(exit_ok)
         state.json_path.parent.mkdir(parents=True, exist_ok=True)

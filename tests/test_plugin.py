@@ -1,5 +1,6 @@
-"""The pytest plugin end to end, through `pytester`: the results file, identities, outcomes
-and the usage errors a suite author can make. Backends and measuring: test_plugin_measure.py.
+"""The pytest plugin end to end, through `pytester`: the results file, benchmark identities
+(params), outcomes (skipped, error), profiles and the usage errors a suite author can make.
+Metrics, the `perf` call and backends: test_plugin_measure.py.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def load(path: Path) -> RunResult:
     return parse_run(json.loads(path.read_text()))
 
 
-def benchmark(run: RunResult, name: str, **params: object) -> BenchmarkResult:
+def measured(run: RunResult, name: str, **params: object) -> BenchmarkResult:
     found = [
         b
         for b in run.benchmarks
@@ -67,76 +68,6 @@ def metric(bench: BenchmarkResult, name: str) -> Metric:
     found = [m for m in bench.metrics if m.name == name]
     assert len(found) == 1, f"{bench.name}: {[m.name for m in bench.metrics]}"
     return found[0]
-
-
-def test_results_file_has_the_metrics_of_each_benchmark(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        test_metrics="""
-        import pytest
-
-        @pytest.mark.parametrize("n", [10, 20])
-        def test_work(perf, n):
-            perf(lambda: sum(range(n)), items=4, unit="images")
-
-        def test_plain(perf):
-            perf(lambda: sum(range(5)))
-        """
-    )
-    out = suite.path / "out" / "run.json"
-    bench_json = suite.path / "pytest-benchmark.json"
-    result = suite.runpytest_inprocess(
-        *BENCH_ARGS, f"--perfci-json={out}", f"--benchmark-json={bench_json}"
-    )
-    result.assert_outcomes(passed=3)
-
-    doc = json.loads(out.read_text())
-    assert (doc["format"], doc["format_version"]) == ("perfci-run", 1)
-    run = load(out)
-    assert run.run.status == "passed"
-    assert run.run.profile == "quick"
-    assert run.outcomes == ()
-    assert sorted((b.name, b.params.get("n")) for b in run.benchmarks) == [
-        ("test_plain", None),
-        ("test_work", 10),
-        ("test_work", 20),
-    ]
-    assert {b.suite for b in run.benchmarks} == {"test_metrics"}
-
-    # Latency is pytest-benchmark's own per-round data, all of it.
-    rounds = {
-        b["name"]: (b["stats"]["rounds"], b["stats"]["data"])
-        for b in json.loads(bench_json.read_text())["benchmarks"]
-    }
-    for bench in run.benchmarks:
-        node = "test_plain" if bench.name == "test_plain" else f"test_work[{bench.params['n']}]"
-        n_rounds, data = rounds[node]
-        latency = metric(bench, "latency")
-        assert (latency.unit, latency.direction) == ("s", "lower")
-        assert len(latency.samples) == n_rounds >= 3
-        assert list(latency.samples) == data
-
-        cold = metric(bench, "cold_start")
-        assert (cold.unit, cold.direction) == ("s", "lower")
-        assert len(cold.samples) == 1
-        assert cold.samples[0] > 0
-
-        peak_names = {"process_peak_memory", "process_lifetime_peak_memory"}
-        (peak,) = [m for m in bench.metrics if m.name in peak_names]
-        assert (peak.unit, peak.direction, len(peak.samples)) == ("bytes", "lower", 1)
-        # Bytes, not KiB: a Python process running pytest holds megabytes.
-        assert 4 * 2**20 < peak.samples[0] < 2**40
-
-    for n in (10, 20):
-        bench = benchmark(run, "test_work", n=n)
-        throughput = metric(bench, "throughput")
-        assert (throughput.unit, throughput.direction) == ("images/s", "higher")
-        latency = metric(bench, "latency").samples
-        assert throughput.samples == pytest.approx([4 / s for s in latency], rel=1e-12)
-        assert len(bench.metrics) == 4  # latency, cold start, throughput, process memory
-
-    plain = benchmark(run, "test_plain")
-    assert "throughput" not in {m.name for m in plain.metrics}
-    assert len(plain.metrics) == 3
 
 
 def test_params_merge_markers_parametrize_backend_and_dtype(suite: pytest.Pytester) -> None:
@@ -168,7 +99,7 @@ def test_params_merge_markers_parametrize_backend_and_dtype(suite: pytest.Pytest
     run = load(out)
 
     for n in (10, 20):
-        assert benchmark(run, "TestNet.test_forward", n=n).params == {
+        assert measured(run, "TestNet.test_forward", n=n).params == {
             "model": "tiny",
             "batch": 4,  # the closest marker wins
             "layout": "nchw",
@@ -178,12 +109,12 @@ def test_params_merge_markers_parametrize_backend_and_dtype(suite: pytest.Pytest
             "quant": "int8",
             "dtype": "float32",
         }
-    assert benchmark(run, "TestNet.test_backward").params == {
+    assert measured(run, "TestNet.test_backward").params == {
         "model": "tiny",
         "batch": 2,
         "layout": "nchw",
     }
-    assert benchmark(run, "test_module_level").params == {
+    assert measured(run, "test_module_level").params == {
         "model": "tiny",
         "batch": 1,
         "layout": "nchw",
@@ -278,78 +209,6 @@ def test_skips_are_listed_with_their_reason_and_the_run_passes(suite: pytest.Pyt
     )
 
 
-def test_a_failing_check_fails_the_test(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        test_check="""
-        def test_wrong(perf):
-            def check(out):
-                assert out == 2, "wrong answer"
-            perf(lambda: 1, check=check)
-
-        def test_right(perf):
-            seen = []
-            out = perf(lambda: 40 + 2, check=seen.append)
-            assert out == 42  # the output of the first call
-            assert seen == [42]  # checked once
-        """
-    )
-    out = suite.path / "run.json"
-    result = suite.runpytest_inprocess(*BENCH_ARGS, f"--perfci-json={out}")
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["FAILED test_check.py::test_wrong - AssertionError: wrong answer"])
-    run = load(out)
-    assert [b.name for b in run.benchmarks] == ["test_right"]
-    wrong = outcome(run, "test_wrong")
-    assert (wrong.status, wrong.reason) == ("error", "call: AssertionError: wrong answer")
-    assert run.run.status == "failed"
-
-
-def test_misusing_perf_fails_with_a_clear_message(suite: pytest.Pytester) -> None:
-    suite.makepyfile(
-        test_misuse="""
-        def test_twice(perf):
-            perf(lambda: 1)
-            perf(lambda: 2)
-
-        def test_items_without_unit(perf):
-            perf(lambda: 1, items=4)
-
-        def test_unit_without_items(perf):
-            perf(lambda: 1, unit="images")
-        """
-    )
-    out = suite.path / "run.json"
-    result = suite.runpytest_inprocess(*BENCH_ARGS, f"--perfci-json={out}")
-    result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(
-        [
-            "E *.PerfUsageError: perf can time one workload per test; parametrize for more",
-            "E *.PerfUsageError: give items and unit together, e.g. items=batch, unit='images'",
-            "E *.PerfUsageError: give items and unit together, e.g. items=batch, unit='images'",
-        ]
-    )
-    run = load(out)
-    assert run.benchmarks == ()  # test_twice measured once, then failed: not a measurement
-    reasons = {o.name: (o.status, o.reason) for o in run.outcomes}
-    assert reasons == {
-        "test_twice": (
-            "error",
-            "call: perfci.measure.recorder.PerfUsageError: perf can time one workload per test;"
-            " parametrize for more",
-        ),
-        "test_items_without_unit": (
-            "error",
-            "call: perfci.measure.recorder.PerfUsageError: give items and unit together,"
-            " e.g. items=batch, unit='images'",
-        ),
-        "test_unit_without_items": (
-            "error",
-            "call: perfci.measure.recorder.PerfUsageError: give items and unit together,"
-            " e.g. items=batch, unit='images'",
-        ),
-    }
-
-
 @pytest.mark.parametrize(
     ("source", "message"),
     [
@@ -369,7 +228,7 @@ def test_misusing_perf_fails_with_a_clear_message(suite: pytest.Pytester) -> Non
                 perf(lambda: 1)
             """,
             "ERROR: test_usage.py::test_it[[]thing0[]]: parameter value <object object at 0x*>"
-            " has no stable name; use str or int",
+            " has no stable name; use a str or a number",
             id="unstable-parametrize-value",
         ),
         pytest.param(
@@ -379,7 +238,7 @@ def test_misusing_perf_fails_with_a_clear_message(suite: pytest.Pytester) -> Non
                 perf(lambda: 1)
             """,
             "ERROR: test_usage.py::test_it: parameter value <object object at 0x*>"
-            " has no stable name; use str or int",
+            " has no stable name; use a str or a number",
             id="unstable-marker-value",
         ),
     ],
@@ -424,7 +283,7 @@ def test_perf_sizes_parametrizes_by_profile(
     [
         'perf_sizes("n", quick=[1, 2])',
         'perf_sizes("n", "m", quick=[1], full=[2])',
-        'perf_sizes(quick=[1], full=[2])',
+        "perf_sizes(quick=[1], full=[2])",
         'perf_sizes("n", quick=[1], full=[2], huge=[3])',
     ],
 )
@@ -446,11 +305,108 @@ def test_malformed_perf_sizes_is_a_usage_error(suite: pytest.Pytester, marker: s
     assert "passed" not in result.parseoutcomes()
 
 
-@pytest.mark.parametrize("option", ["--perfci-warmup=-1", "--perfci-profile=huge"])
-def test_bad_options_are_usage_errors(suite: pytest.Pytester, option: str) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        # The option's own message ("must be 0 or more"), not argparse's "invalid
+        # _non_negative_int value" (argparse drops a ValueError's text).
+        pytest.param(
+            "--perfci-warmup=-1", "*argument --perfci-warmup: *must be 0 or more*", id="warmup"
+        ),
+        pytest.param(
+            "--perfci-profile=huge",
+            "*argument --perfci-profile: invalid choice: 'huge'*",
+            id="profile",
+        ),
+    ],
+)
+def test_bad_options_are_usage_errors(suite: pytest.Pytester, option: str, message: str) -> None:
     suite.makepyfile(test_one="def test_it(perf):\n    perf(lambda: 1)\n")
     result = suite.runpytest_inprocess(*BENCH_ARGS, option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_a_second_measurement_of_one_identity_keeps_the_results_file_valid(
+    suite: pytest.Pytester,
+) -> None:
+    """Two tests that measure the same suite, name and params: the second fails with a
+    clear message, and the results file is still one that perfci can read."""
+    suite.makepyfile(
+        test_dup="""
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 1])
+        def test_dup(perf, n):
+            perf(lambda: n)
+        """
+    )
+    out = suite.path / "run.json"
+    result = suite.runpytest_inprocess(*BENCH_ARGS, f"--perfci-json={out}")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ['E *PerfUsageError: *measures test_dup {"n":1} a second time: give it distinct params']
+    )
+    run = load(out)  # each benchmark appears once: measured, skipped or failed
+    assert run.run.status == "failed"
+
+
+def _no_crash(result: pytest.RunResult) -> None:
+    output = result.stdout.str() + result.stderr.str()
+    last = output.strip().splitlines()[-1]
+    assert "Traceback" not in output and "INTERNALERROR" not in output, f"crashed: {last}"
+
+
+@pytest.mark.parametrize("value", ['float("inf")', 'float("nan")'])
+def test_a_non_finite_param_value_does_not_lose_the_run(suite: pytest.Pytester, value: str) -> None:
+    """Either recorded under a stable name or rejected with one clear line, like an
+    object() value; never a crash at the end of the session that loses every result."""
+    suite.makepyfile(
+        test_norm=f"""
+        import pytest
+
+        @pytest.mark.parametrize("ord", [2, {value}])
+        def test_norm(perf, ord):
+            perf(lambda: ord)
+
+        def test_ok(perf):
+            perf(lambda: 1)
+        """
+    )
+    out = suite.path / "run.json"
+    result = suite.runpytest_subprocess(*BENCH_ARGS, f"--perfci-json={out}", timeout=120)
+    _no_crash(result)
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.USAGE_ERROR)
+    if result.ret == pytest.ExitCode.OK:
+        assert sorted(b.name for b in load(out).benchmarks) == ["test_norm", "test_norm", "test_ok"]
+
+
+def test_params_given_inside_the_test_do_not_lose_the_run(suite: pytest.Pytester) -> None:
+    """perf.param() and dtype= take values the way markers do: a value that is not plain
+    is named or refused in its own test, and the other results are still written."""
+    suite.makepyfile(
+        test_inline="""
+        import numpy as np
+
+        class Model:
+            pass
+
+        def test_param(perf):
+            perf.param(model=Model)
+            perf(lambda: 1)
+
+        def test_dtype(perf):
+            perf(lambda: 1, dtype=np.float32)
+
+        def test_ok(perf):
+            perf(lambda: 1)
+        """
+    )
+    out = suite.path / "run.json"
+    result = suite.runpytest_subprocess(*BENCH_ARGS, f"--perfci-json={out}", timeout=120)
+    _no_crash(result)
+    assert out.exists(), "no results file was written"
+    assert "test_ok" in [b.name for b in load(out).benchmarks]
 
 
 def _files(root: Path) -> set[Path]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from perfci.backends import Backend, BackendUnavailable, get_backend
 from perfci.measure.memory import process_peak_bytes, reset_process_peak
+from perfci.measure.params import ParamError, plain_params
 from perfci.results import Metric
 
 
@@ -75,7 +76,10 @@ class Perf:
 
     def param(self, **params: Any) -> None:
         """Add parameters that identify this benchmark (dtype, batch, quantization...)."""
-        self._params.update(params)
+        try:
+            self._params.update(plain_params(params))
+        except ParamError as exc:
+            raise PerfUsageError(str(exc)) from None
 
     def use(self, backend: str, device: str | None = None) -> Backend:
         """Choose the backend (and device) before building inputs; skips with the reason
@@ -117,7 +121,7 @@ class Perf:
         if (items is None) != (unit is None):
             raise PerfUsageError("give items and unit together, e.g. items=batch, unit='images'")
         if dtype is not None:
-            self._params["dtype"] = dtype
+            self.param(dtype=dtype)
             if self._backend is not None:
                 try:
                     self._backend.check_dtype(dtype)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from perfci.measure.recorder import Recorded
@@ -40,8 +40,9 @@ class SessionState:
     started_at: float = field(default_factory=time.time)
     identities: dict[str, Identity] = field(default_factory=dict)
     results: dict[str, BenchmarkResult] = field(default_factory=dict)  # by node id
-    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by node id; first wins
-    _keys: set[tuple[str, str, str]] = field(default_factory=set)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by node id; the first kept
+    # Which node holds each (suite, name, params): a results file names a benchmark once.
+    _owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def record(self, nodeid: str, recorded: Recorded) -> None:
         from perfci.measure.recorder import PerfUsageError
@@ -49,31 +50,39 @@ class SessionState:
 
         identity = self.identities[nodeid]
         identity.params = recorded.params
-        key = (identity.suite, identity.name, canonical_params(recorded.params))
-        if key in self._keys:
+        if self._claim(nodeid, identity) is None:
             raise PerfUsageError(
-                f"{nodeid} measures {key[1]} {key[2]} a second time: give it distinct params"
+                f"{nodeid} measures {identity.name} {canonical_params(identity.params)} "
+                "a second time: give it distinct params"
             )
-        self._keys.add(key)
         self.results[nodeid] = BenchmarkResult(
             identity.suite, identity.name, recorded.params, tuple(recorded.metrics)
         )
 
-    def note_outcome(self, nodeid: str, status: str, reason: str) -> None:
+    def note_outcome(self, nodeid: str, status: Literal["skipped", "error"], reason: str) -> None:
         identity = self.identities.get(nodeid)
-        if identity is None or status not in ("skipped", "error"):
+        if identity is None or nodeid in self.outcomes:
             return
-        from perfci.results import Outcome, canonical_params
+        from perfci.results import Outcome
 
         # A test that fails after measuring (in its own asserts or teardown) is an error:
         # its numbers are not to be trusted.
-        dropped = self.results.pop(nodeid, None)
-        if dropped is not None:
-            self._keys.discard((dropped.suite, dropped.name, canonical_params(dropped.params)))
-        self.outcomes.setdefault(
-            nodeid,
-            Outcome(identity.suite, identity.name, identity.params, status, reason),  # type: ignore[arg-type]
-        )
+        self.results.pop(nodeid, None)
+        # A test whose identity another test holds is reported by pytest and fails the run,
+        # but is not written twice under one name.
+        if self._claim(nodeid, identity) is not None:
+            self.outcomes[nodeid] = Outcome(
+                identity.suite, identity.name, identity.params, status, reason
+            )
+
+    def _claim(self, nodeid: str, identity: Identity) -> tuple[str, str, str] | None:
+        """Reserve the identity's key for `nodeid`; None when another node holds it."""
+        from perfci.results import canonical_params
+
+        key = (identity.suite, identity.name, canonical_params(identity.params))
+        if self._owners.setdefault(key, nodeid) != nodeid:
+            return None
+        return key
 
     def run_result(self, exit_ok: bool) -> RunResult:
         import uuid
