@@ -42,6 +42,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--perfci-machine", metavar="NAME", help="label this machine (default: hostname)"
     )
+    group.addoption(
+        "--perfci-device",
+        metavar="BACKEND=DEVICE",
+        action="append",
+        type=_device_choice,
+        default=[],
+        help="device for a backend where a benchmark leaves it automatic, e.g. torch=cpu, "
+        "mlx=gpu, coreml=CPU_AND_NE (repeatable)",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -52,6 +61,17 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
+
+
+def _device_choice(text: str) -> tuple[str, str]:
+    from perfci.backends import NAMES
+
+    backend, _, device = text.partition("=")
+    if backend not in NAMES or not device:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not BACKEND=DEVICE with BACKEND one of {', '.join(NAMES)}"
+        )
+    return backend, device
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,6 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         profile=config.getoption("perfci_profile"),
         warmup=config.getoption("perfci_warmup"),
         machine_name=config.getoption("perfci_machine"),
+        devices=dict(config.getoption("perfci_device")),
         rootdir=config.rootpath,
     )
     if config.getoption("numprocesses", None) or hasattr(config, "workerinput"):
@@ -138,7 +159,7 @@ def perf(request: pytest.FixtureRequest, benchmark: Any) -> Perf:
         if state.enabled:
             state.record(nodeid, recorded)
 
-    return Perf(benchmark, identity.params, state.profile, state.warmup, on_record)
+    return Perf(benchmark, identity.params, state.profile, state.warmup, on_record, state.devices)
 
 
 class _SessionHooks:

@@ -7,11 +7,12 @@ checks the output once, and reads process and device memory around the warm roun
 
 from __future__ import annotations
 
+import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from perfci.backends import Backend, BackendUnavailable, get_backend
 from perfci.measure.memory import process_peak_bytes, reset_process_peak
@@ -60,13 +61,17 @@ class Perf:
         profile: str,
         warmup: int,
         on_record: Callable[[Recorded], None],
+        devices: Mapping[str, str] | None = None,
     ) -> None:
         self._benchmark = benchmark
         # Shared with the session, so a skip or failure is reported with what was learned.
         self._params = params
         self._warmup = warmup
         self._on_record = on_record
+        self._devices = dict(devices or {})
         self._backend: Backend | None = None
+        self._recorded: Recorded | None = None
+        self._extra: list[Metric] = []
         self._used = False
         self.profile = profile
 
@@ -81,20 +86,41 @@ class Perf:
         except ParamError as exc:
             raise PerfUsageError(str(exc)) from None
 
-    def use(self, backend: str, device: str | None = None) -> Backend:
-        """Choose the backend (and device) before building inputs; skips with the reason
-        when it cannot run here."""
+    def metric(
+        self, name: str, value: float, unit: str, direction: Literal["lower", "higher"] = "lower"
+    ) -> None:
+        """Record one more single-value metric of this benchmark, e.g. a model's size on
+        disk; it is stored with the timed call's metrics."""
+        if direction not in ("lower", "higher"):
+            raise PerfUsageError("direction is 'lower' or 'higher' (which is better)")
+        if not math.isfinite(value):
+            raise PerfUsageError(f"metric {name} must be a finite number, not {value}")
+        measured = Metric(name, unit, direction, (float(value),))
+        if self._recorded is not None:
+            self._recorded.metrics.append(measured)
+        else:
+            self._extra.append(measured)
+
+    def use(self, backend: str, device: str | None = None, dtype: str | None = None) -> Backend:
+        """Choose the backend (and device, and dtype) before building inputs; skips with
+        the reason when the combination cannot run here (float64 on MPS, say). A device
+        left None is --perfci-device's for this backend, else the backend's best."""
         import pytest
 
+        device = device if device is not None else self._devices.get(backend)
         self._params["backend"] = backend
         if device is not None:
             self._params["device"] = device
+        if dtype is not None:
+            self.param(dtype=dtype)
         try:
             chosen = get_backend(backend, device)
+            self._params["device"] = chosen.device
+            if dtype is not None:
+                chosen.check_dtype(dtype)
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         self._backend = chosen
-        self._params["device"] = chosen.device
         return chosen
 
     def __call__(
@@ -105,6 +131,7 @@ class Perf:
         unit: str | None = None,
         dtype: str | None = None,
         check: Callable[[Any], object] | None = None,
+        rounds: int | None = None,
         **kwargs: Any,
     ) -> Any:
         """Time `fn(*args, **kwargs)` and return the output of its first call.
@@ -112,6 +139,8 @@ class Perf:
         items/unit: work per call for throughput (e.g. items=batch, unit="images").
         dtype: recorded in params; a device that cannot compute in it skips.
         check: called once with the first output; raise to fail (correct before fast).
+        rounds: a fixed number of timed rounds of one call each, for workloads that take
+            seconds (conversion, compilation); otherwise pytest-benchmark calibrates.
         """
         import pytest
 
@@ -120,6 +149,8 @@ class Perf:
         self._used = True
         if (items is None) != (unit is None):
             raise PerfUsageError("give items and unit together, e.g. items=batch, unit='images'")
+        if rounds is not None and rounds < 1:
+            raise PerfUsageError("rounds must be at least 1")
         if dtype is not None:
             self.param(dtype=dtype)
             if self._backend is not None:
@@ -151,7 +182,10 @@ class Perf:
         if backend is not None:
             backend.reset_peak_memory()
         per_benchmark_peak = reset_process_peak()
-        self._benchmark(timed)
+        if rounds is None:
+            self._benchmark(timed)
+        else:
+            self._benchmark.pedantic(timed, rounds=rounds, iterations=1)
         stats = getattr(self._benchmark, "stats", None)
         if stats is None:  # pytest-benchmark is disabled: the call ran once, unmeasured
             return output
@@ -176,5 +210,6 @@ class Perf:
             {"perfci_params": self.params, "cold_start_s": cold}
             | {m.name: m.samples[0] for m in metrics if len(m.samples) == 1}
         )
-        self._on_record(Recorded(params=self.params, metrics=metrics))
+        self._recorded = Recorded(params=self.params, metrics=[*metrics, *self._extra])
+        self._on_record(self._recorded)
         return output

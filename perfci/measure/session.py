@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from perfci.measure.recorder import Recorded
-    from perfci.results import BenchmarkResult, Outcome, RunResult
+    from perfci.results import Outcome, RunResult
 
 PROFILES = ("quick", "full")
 
@@ -36,17 +36,19 @@ class SessionState:
     warmup: int
     machine_name: str | None
     rootdir: Path
+    devices: dict[str, str] = field(default_factory=dict)  # --perfci-device overrides
     enabled: bool = True
     started_at: float = field(default_factory=time.time)
     identities: dict[str, Identity] = field(default_factory=dict)
-    results: dict[str, BenchmarkResult] = field(default_factory=dict)  # by node id
+    # By node id; metrics a test adds after its timed call (perf.metric) join its record.
+    results: dict[str, Recorded] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # by node id; the first kept
     # Which node holds each (suite, name, params): a results file names a benchmark once.
     _owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def record(self, nodeid: str, recorded: Recorded) -> None:
         from perfci.measure.recorder import PerfUsageError
-        from perfci.results import BenchmarkResult, canonical_params
+        from perfci.results import canonical_params
 
         identity = self.identities[nodeid]
         identity.params = recorded.params
@@ -55,9 +57,7 @@ class SessionState:
                 f"{nodeid} measures {identity.name} {canonical_params(identity.params)} "
                 "a second time: give it distinct params"
             )
-        self.results[nodeid] = BenchmarkResult(
-            identity.suite, identity.name, recorded.params, tuple(recorded.metrics)
-        )
+        self.results[nodeid] = recorded
 
     def note_outcome(self, nodeid: str, status: Literal["skipped", "error"], reason: str) -> None:
         identity = self.identities.get(nodeid)
@@ -89,7 +89,7 @@ class SessionState:
 
         from perfci.context import current_commit, run_context
         from perfci.environment import current_conditions, current_environment, current_machine
-        from perfci.results import RunInfo, RunResult
+        from perfci.results import BenchmarkResult, RunInfo, RunResult
 
         context = run_context()
         conditions = current_conditions()
@@ -114,7 +114,15 @@ class SessionState:
             commit=current_commit(self.rootdir, context),
             machine=machine.as_dict(),
             environment=current_environment().as_dict(),
-            benchmarks=tuple(self.results.values()),
+            benchmarks=tuple(
+                BenchmarkResult(
+                    self.identities[nodeid].suite,
+                    self.identities[nodeid].name,
+                    recorded.params,
+                    tuple(recorded.metrics),
+                )
+                for nodeid, recorded in self.results.items()
+            ),
             outcomes=tuple(self.outcomes.values()),
         )
 
