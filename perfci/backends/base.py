@@ -21,6 +21,9 @@ class MemoryReading:
 class Backend(Protocol):
     name: str
     device: str
+    # Parameters that name the hardware behind `device` where the machine's fingerprint
+    # does not (a discrete GPU's model); they become part of the benchmark's identity.
+    info: dict[str, str]
 
     def sync(self, output: Any) -> None:
         """Block until all work that produced `output` has finished."""

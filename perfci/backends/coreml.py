@@ -27,6 +27,7 @@ class CoremlBackend:
     name = "coreml"
 
     def __init__(self, device: str | None = None) -> None:
+        self.info: dict[str, str] = {}
         reason = prediction_unavailable_reason()
         if reason:
             raise BackendUnavailable(reason)

@@ -27,6 +27,7 @@ class MlxBackend:
     name = "mlx"
 
     def __init__(self, device: str | None = None) -> None:
+        self.info: dict[str, str] = {}
         mx = _core()
         if device is not None:
             if device not in ("cpu", "gpu"):

@@ -11,6 +11,7 @@ class NumpyBackend:
     name = "numpy"
 
     def __init__(self, device: str | None = None) -> None:
+        self.info: dict[str, str] = {}
         self.device = device or "cpu"
 
     def sync(self, output: Any) -> None:

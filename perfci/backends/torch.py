@@ -62,6 +62,9 @@ class TorchBackend:
         self._torch = torch
         self._kind = kind
         self.device = device
+        self.info: dict[str, str] = (
+            {"gpu": str(torch.cuda.get_device_name(device))} if kind == "cuda" else {}
+        )
 
     def sync(self, output: Any) -> None:
         if self._kind == "cuda":

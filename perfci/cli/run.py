@@ -52,9 +52,14 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _names_a_target(arg: str) -> bool:
+    """Whether a pytest argument names tests (a path or node id), not an option's value."""
+    return not arg.startswith("-") and Path(arg.split("::")[0]).exists()
+
+
 def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
     targets = args.pytest_args or []
-    if not any(not a.startswith("-") for a in targets):
+    if not any(_names_a_target(a) for a in targets):
         if not Path("suites").is_dir():
             raise UsageError("no ./suites folder here: name the tests to run after --")
         targets = [*targets, "suites"]

@@ -116,6 +116,7 @@ class Perf:
         try:
             chosen = get_backend(backend, device)
             self._params["device"] = chosen.device
+            self._params.update(chosen.info)
             if dtype is not None:
                 chosen.check_dtype(dtype)
         except BackendUnavailable as exc:
@@ -132,6 +133,7 @@ class Perf:
         dtype: str | None = None,
         check: Callable[[Any], object] | None = None,
         rounds: int | None = None,
+        warmup: int | None = None,
         **kwargs: Any,
     ) -> Any:
         """Time `fn(*args, **kwargs)` and return the output of its first call.
@@ -141,6 +143,8 @@ class Perf:
         check: called once with the first output; raise to fail (correct before fast).
         rounds: a fixed number of timed rounds of one call each, for workloads that take
             seconds (conversion, compilation); otherwise pytest-benchmark calibrates.
+        warmup: untimed calls between the cold call and the rounds (default:
+            --perfci-warmup).
         """
         import pytest
 
@@ -151,6 +155,8 @@ class Perf:
             raise PerfUsageError("give items and unit together, e.g. items=batch, unit='images'")
         if rounds is not None and rounds < 1:
             raise PerfUsageError("rounds must be at least 1")
+        if warmup is not None and warmup < 0:
+            raise PerfUsageError("warmup must be 0 or more")
         if dtype is not None:
             self.param(dtype=dtype)
             if self._backend is not None:
@@ -169,6 +175,8 @@ class Perf:
         if backend is not None:
             self._params.setdefault("backend", backend.name)
             self._params.setdefault("device", backend.device)
+            for key, value in backend.info.items():
+                self._params.setdefault(key, value)
         if check is not None:
             check(output)
 
@@ -177,7 +185,7 @@ class Perf:
             if backend is not None:
                 backend.sync(result)
 
-        for _ in range(self._warmup):
+        for _ in range(self._warmup if warmup is None else warmup):
             timed()
         if backend is not None:
             backend.reset_peak_memory()

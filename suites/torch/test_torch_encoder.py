@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workloads import encoder
+from workloads import cuda_events, encoder
 
 
 @pytest.mark.perf_sizes("batch", quick=encoder.BATCHES["quick"], full=encoder.BATCHES["full"])
@@ -26,3 +26,4 @@ def test_encoder_classify(perf, batch: int, dtype: str) -> None:
             return model(ids_t)
 
     perf(classify, items=batch, unit="sequences", check=check)
+    cuda_events.record_alongside(perf, backend.device, classify)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workloads import gemm
+from workloads import cuda_events, gemm
 
 
 @pytest.mark.perf_sizes("n", quick=gemm.SIZES["quick"], full=gemm.SIZES["full"])
@@ -19,3 +19,4 @@ def test_gemm(perf, n: int, dtype: str) -> None:
     as_seen = [x.float().cpu().numpy() for x in (a, b)]
     check = gemm.checker(*as_seen, dtype, lambda out: out.float().cpu().numpy())
     perf(lambda: a @ b, items=gemm.gflop(n), unit="GFLOP", dtype=dtype, check=check)
+    cuda_events.record_alongside(perf, backend.device, lambda: a @ b)
