@@ -2,8 +2,10 @@
 
 Each benchmark × metric gets the ratio head/base of run medians with an interval that
 includes run-to-run noise (perfci.stats.runs), judged against a minimum practical effect
-in the metric's direction. Intervals are simultaneous over all metrics compared
-(Bonferroni), so the chance of any false verdict in a comparison stays near 5%.
+in the metric's direction. False alarms are controlled over all metrics compared with
+the Benjamini-Hochberg procedure at 5%: when nothing changed, the chance of any false
+flag in a comparison is at most 5%. Intervals are the matching false-coverage-rate
+intervals (Benjamini-Yekutieli): level 1 - 0.05·R/m for R flagged of m compared.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from perfci.stats.runs import DEFAULT_RUN_NOISE, compare_runs_samples, judge
+from perfci.stats.runs import (
+    DEFAULT_RUN_NOISE,
+    benjamini_hochberg,
+    compare_runs_samples,
+    judge,
+)
 from perfci.store.queries import MetricRow, OutcomeRow, RunRow
 
 VerdictName = Literal[
@@ -108,7 +115,16 @@ def compare_metrics(
         if o.status == "error"
     }
     paired = [k for k in head_by if k in base_by]
-    level = 1 - (1 - FAMILY_CONFIDENCE) / max(len(paired), 1)
+    alpha = 1 - FAMILY_CONFIDENCE
+    samples = {
+        k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
+    }
+    valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
+    p_values = [
+        compare_runs_samples(*samples[k], assumed_noise=assumed_noise).p_value for k in valid
+    ]
+    flagged = benjamini_hochberg(p_values, alpha) if valid else 0
+    level = 1 - alpha * max(flagged, 1) / max(len(valid), 1)
     out: list[Comparison] = []
     for key, rows in head_by.items():
         row = rows[0]
@@ -118,8 +134,8 @@ def compare_metrics(
             continue
         before = base_by[key]
         n_base = sum(r.n for r in before)
-        base_s, head_s = [_samples(r) for r in before], [_samples(r) for r in rows]
-        if min(min(s) for s in (*base_s, *head_s)) <= 0:
+        base_s, head_s = samples[key]
+        if key not in valid:
             out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
         effect = (thresholds or {}).get(_label(row), min_effect)

@@ -74,8 +74,8 @@ def comparison_markdown(
     lines.append(f"Compared with {escape(baseline.reason)}: {summary or 'nothing to compare'}.")
     lines.append("")
     lines.append(
-        f"Intervals are simultaneous 95% intervals over the {len(comparisons)} metrics "
-        "compared and include run-to-run noise."
+        "Intervals include run-to-run noise and are adjusted for the "
+        f"{len(comparisons)} metrics compared (false-coverage rate 5%)."
     )
     for diff in baseline.differences:
         lines.append(f"- environment differs: {escape(diff)}")

@@ -116,8 +116,8 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
     ]
     lines = [
         f"Compared with {baseline.reason}: {summary or 'nothing to compare'}.",
-        f"Intervals are simultaneous 95% intervals over the {len(comparisons)} metrics "
-        "compared and include run-to-run noise.",
+        "Intervals include run-to-run noise and are adjusted for the "
+        f"{len(comparisons)} metrics compared (false-coverage rate 5%).",
     ]
     lines += [f"  environment differs: {d}" for d in baseline.differences]
     if rows:

@@ -59,6 +59,26 @@ def t_quantile(z: float, df: int | None) -> float:
     )
 
 
+def _t_p_value(t: float, df: int | None) -> float:
+    """Two-sided p-value of Student's t, through Wallace's normal approximation
+    z = t·(1 - 1/(4·df))/√(1 + t²/(2·df))."""
+    z = abs(t) if df is None else abs(t) * (1 - 1 / (4 * df)) / math.sqrt(1 + t * t / (2 * df))
+    return 2 * (1 - NormalDist().cdf(z))
+
+
+def benjamini_hochberg(p_values: Sequence[float], q: float) -> int:
+    """How many hypotheses the Benjamini-Hochberg step-up procedure rejects at level q.
+    When nothing changed this bounds the chance of any false flag by q; when many things
+    changed it keeps the expected share of false flags among the flagged at most q."""
+    ordered = sorted(p_values)
+    m = len(ordered)
+    rejected = 0
+    for i, p in enumerate(ordered, start=1):
+        if p <= q * i / m:
+            rejected = i
+    return rejected
+
+
 def _log_median(samples: Sequence[float]) -> float:
     return math.log(float(np.median(np.asarray(samples, dtype=np.float64))))
 
@@ -120,7 +140,7 @@ def compare_runs_samples(
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     q = t_quantile(z, df)
     log_ratio = float(h.mean() - b.mean())
-    p = 2 * (1 - NormalDist().cdf(abs(log_ratio) / se)) if se > 0 else float(log_ratio == 0)
+    p = _t_p_value(log_ratio / se, df) if se > 0 else float(log_ratio == 0)
     detectable = math.expm1((q + 0.8416) * se)
     return RunsEstimate(
         math.exp(log_ratio),
