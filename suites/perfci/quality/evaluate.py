@@ -158,7 +158,7 @@ def main() -> int:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--out", type=Path, default=Path(".perfci/quality.md"))
     args = parser.parse_args()
-    n_null, n_power, n_peer, n_pr = (100, 50, 30, 20) if args.quick else (400, 100, 100, 100)
+    n_null, n_power, n_peer, n_pr = (100, 50, 20, 10) if args.quick else (400, 100, 40, 50)
     started = time.perf_counter()
     with ProcessPoolExecutor(2) as pool:
         history = {"perfci": history_perfci(pool, n_null, n_power)}
