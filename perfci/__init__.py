@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Baseline": "perfci.compare",
     "Comparison": "perfci.compare",
-    "choose_baseline": "perfci.compare",
+    "choose_baseline": "perfci.baseline",
     "compare_metrics": "perfci.compare",
-    "compare_runs": "perfci.compare",
+    "compare_runs": "perfci.baseline",
     "BenchmarkResult": "perfci.results",
     "CommitInfo": "perfci.results",
     "Metric": "perfci.results",
@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from perfci.compare import Baseline, Comparison, choose_baseline, compare_metrics, compare_runs
+    from perfci.baseline import choose_baseline, compare_runs
+    from perfci.compare import Baseline, Comparison, compare_metrics
     from perfci.results import (
         BenchmarkResult,
         CommitInfo,

@@ -1,28 +1,34 @@
-"""Baseline selection and per-metric verdicts between a base run and a head run."""
+"""Baseline selection and per-metric verdicts between base runs and head runs.
+
+Each benchmark × metric gets the ratio head/base of run medians with an interval that
+includes run-to-run noise (perfci.stats.runs), judged against a minimum practical effect
+in the metric's direction. False alarms are controlled over all metrics compared with
+the Benjamini-Hochberg procedure at 5%: when nothing changed, the chance of any false
+flag in a comparison is at most 5%. Intervals are the matching false-coverage-rate
+intervals (Benjamini-Yekutieli): level 1 - 0.05·R/m for R flagged of m compared.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from perfci.stats.pairwise import classify, ratio_of_medians
-from perfci.store import Store
-from perfci.store.queries import (
-    MetricRow,
-    OutcomeRow,
-    RunRow,
-    environment_of,
-    run_metrics,
-    run_outcomes,
-    runs_of_commit,
+from perfci.stats.runs import (
+    DEFAULT_RUN_NOISE,
+    benjamini_hochberg,
+    compare_runs_samples,
+    judge,
 )
+from perfci.store.queries import MetricRow, OutcomeRow, RunRow
 
 VerdictName = Literal[
     "regression", "improvement", "unchanged", "inconclusive", "new", "missing", "error"
 ]
-DEFAULT_MIN_EFFECT = 0.05
+DEFAULT_MIN_EFFECT = 0.03
+FAMILY_CONFIDENCE = 0.95
+MAX_BASE_RUNS = 10
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,12 @@ class Comparison:
 
 @dataclass(frozen=True)
 class Baseline:
+    """The base runs chosen (newest first; `run` is the nearest) and how, or why none."""
+
     run: RunRow | None
-    reason: str  # how the run was chosen, or why there is none
+    reason: str
+    runs: tuple[RunRow, ...] = field(default=())
+    differences: tuple[str, ...] = field(default=())  # environment differences, if any
 
 
 def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -62,125 +72,100 @@ def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return diffs
 
 
-def choose_baseline(store: Store, head: RunRow, ancestry: Sequence[str]) -> Baseline:
-    """The latest earlier run on the same machine fingerprint and environment, on the head's
-    commit or its nearest first-parent ancestor (`ancestry`: head's sha first). A nearer
-    run on other hardware or software is reported, never silently compared."""
-    mismatch: RunRow | None = None
-    for distance, sha in enumerate(ancestry):
-        earlier = [
-            r
-            for r in runs_of_commit(store, sha)
-            if r.sha == sha and r.id != head.id and r.started_at <= head.started_at
-        ]
-        for run in earlier:
-            same_hw = run.machine_fingerprint == head.machine_fingerprint
-            if same_hw and run.environment_fingerprint == head.environment_fingerprint:
-                where = (
-                    "an earlier run of this commit"
-                    if distance == 0
-                    else (f"commit {sha[:12]}, {distance} first-parent step(s) back")
-                )
-                return Baseline(run, f"run {run.id}: {where}")
-            mismatch = mismatch or run
-    if mismatch is None:
-        return Baseline(None, "no earlier run of this commit or its ancestors")
-    if mismatch.machine_fingerprint != head.machine_fingerprint:
-        return Baseline(None, f"the nearest earlier run ({mismatch.id}) was on other hardware")
-    diffs = environment_differences(
-        environment_of(store, mismatch.id), environment_of(store, head.id)
-    )
-    return Baseline(
-        None,
-        f"the nearest earlier run ({mismatch.id}) had another environment: {'; '.join(diffs)}",
-    )
-
-
 def _label(row: MetricRow | OutcomeRow) -> str:
     return f"{row.suite}::{row.name}"
 
 
+def _samples(row: MetricRow) -> tuple[float, ...]:
+    return row.samples or (row.median,)
+
+
+def _unpaired(
+    row: MetricRow, verdict: VerdictName, n_base: int, n_head: int, note: str
+) -> Comparison:
+    return Comparison(
+        _label(row), row.params, row.metric, row.unit, row.direction, verdict,
+        None, None, None, n_base, n_head, note,
+    )  # fmt: skip
+
+
 def compare_metrics(
-    base: Sequence[MetricRow],
-    head: Sequence[MetricRow],
+    base_runs: Sequence[Sequence[MetricRow]],
+    head_runs: Sequence[Sequence[MetricRow]],
     head_outcomes: Sequence[OutcomeRow] = (),
     min_effect: float = DEFAULT_MIN_EFFECT,
+    thresholds: Mapping[str, float] | None = None,
+    assumed_noise: float = DEFAULT_RUN_NOISE,
 ) -> list[Comparison]:
-    """Verdicts for every metric in either run; a benchmark that failed in head is `error`."""
-    by_key = {row.key: row for row in base}
-    head_keys = {row.key for row in head}
+    """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
+    metrics (several base runs: main's recent history). `thresholds`: minimum effect per
+    benchmark label (suite::name), overriding `min_effect`. A benchmark that failed in
+    head is `error`; one with no positive samples is `error` too, never a pass."""
+    base_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
+    for run in base_runs:
+        for row in run:
+            base_by.setdefault(row.key, []).append(row)
+    head_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
+    for run in head_runs:
+        for row in run:
+            head_by.setdefault(row.key, []).append(row)
     failed = {
         (o.suite, o.name, json.dumps(o.params, sort_keys=True))
         for o in head_outcomes
         if o.status == "error"
     }
+    paired = [k for k in head_by if k in base_by]
+    alpha = 1 - FAMILY_CONFIDENCE
+    samples = {
+        k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
+    }
+    valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
+    p_values = [
+        compare_runs_samples(*samples[k], assumed_noise=assumed_noise).p_value for k in valid
+    ]
+    flagged = benjamini_hochberg(p_values, alpha) if valid else 0
+    level = 1 - alpha * max(flagged, 1) / max(len(valid), 1)
     out: list[Comparison] = []
-    for row in head:
-        before = by_key.get(row.key)
-        if before is None:
-            out.append(_unpaired(row, "new", n_base=0, n_head=row.n))
+    for key, rows in head_by.items():
+        row = rows[0]
+        n_head = sum(r.n for r in rows)
+        if key not in base_by:
+            out.append(_unpaired(row, "new", 0, n_head, "no base measurement"))
             continue
-        estimate = ratio_of_medians(before.samples, row.samples)
-        if estimate is None:
-            ratio = row.median / before.median if before.median > 0 else None
-            out.append(
-                _unpaired(
-                    row, "inconclusive", before.n, row.n, ratio, "fewer than 3 samples a side"
-                )
-            )
+        before = base_by[key]
+        n_base = sum(r.n for r in before)
+        base_s, head_s = samples[key]
+        if key not in valid:
+            out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
+        effect = (thresholds or {}).get(_label(row), min_effect)
+        est = compare_runs_samples(base_s, head_s, level, assumed_noise=assumed_noise)
+        verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
+        note = f"noise {est.noise:.1%} ({est.noise_source})"
+        if verdict == "inconclusive":
+            note = f"too noisy for ±{effect:.0%}: detectable ±{est.detectable:.1%}; " + note
+        elif verdict == "unchanged" and not est.low <= 1 <= est.high:
+            note = f"changed by less than the {effect:.0%} minimum; " + note
         out.append(
             Comparison(
-                benchmark=_label(row),
-                params=row.params,
-                metric=row.metric,
-                unit=row.unit,
-                direction=row.direction,
-                verdict=classify(estimate, row.direction, min_effect),  # type: ignore[arg-type]
-                ratio=estimate.ratio,
-                ci=(estimate.low, estimate.high),
-                p_value=None,
-                n_base=before.n,
-                n_head=row.n,
+                _label(row),
+                row.params,
+                row.metric,
+                row.unit,
+                row.direction,
+                verdict,
+                est.ratio,
+                (est.low, est.high),
+                est.p_value,
+                n_base,
+                n_head,
+                note,
             )
         )
-    for row in base:
-        if row.key not in head_keys:
-            verdict: VerdictName = "error" if row.key[:3] in failed else "missing"
-            out.append(_unpaired(row, verdict, n_base=row.n, n_head=0))
+    for key, rows in base_by.items():
+        if key not in head_by:
+            row = rows[0]
+            gone: VerdictName = "error" if key[:3] in failed else "missing"
+            reason = "failed in head" if gone == "error" else "not measured in head"
+            out.append(_unpaired(row, gone, sum(r.n for r in rows), 0, reason))
     return out
-
-
-def _unpaired(
-    row: MetricRow,
-    verdict: VerdictName,
-    n_base: int,
-    n_head: int,
-    ratio: float | None = None,
-    note: str | None = None,
-) -> Comparison:
-    return Comparison(
-        _label(row),
-        row.params,
-        row.metric,
-        row.unit,
-        row.direction,
-        verdict,
-        ratio,
-        None,
-        None,
-        n_base,
-        n_head,
-        note,
-    )
-
-
-def compare_runs(
-    store: Store, base_run_id: int, head_run_id: int, min_effect: float = DEFAULT_MIN_EFFECT
-) -> list[Comparison]:
-    return compare_metrics(
-        run_metrics(store, base_run_id),
-        run_metrics(store, head_run_id),
-        run_outcomes(store, head_run_id),
-        min_effect,
-    )

@@ -49,7 +49,7 @@ def db(tmp_path: Path) -> Path:
 
 def test_every_command_has_help(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    for command in ("run", "ingest", "runs", "history", "db", "doctor"):
+    for command in ("run", "ingest", "compare", "detect", "runs", "history", "db", "doctor"):
         result = perfci(command, "--help", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "usage: perfci" in result.stdout
@@ -218,3 +218,99 @@ def test_pytest_benchmark_json_from_an_ordinary_suite_ingests(
     assert "stored as run 1 (2 measurements)" in result.stdout
     shown = perfci("runs", "--show", "1", "--db", url, cwd=tmp_path).stdout
     assert "test_ordinary::test_fib" in shown and "test_ordinary::TestGroup.test_sorted" in shown
+
+
+HOSTILE = "test_`x`|<script>alert(1)</script>[a](javascript:evil) @octocat"
+
+
+def test_compare_files_verdicts_markdown_and_exit_codes(tmp_path: Path) -> None:
+    from factories import benchmark
+
+    bases = [
+        write(
+            run(commit=sha("base"), benchmarks=(benchmark(seed=i), benchmark(HOSTILE, seed=i))),
+            tmp_path / f"base{i}.json",
+        )
+        for i in range(6)
+    ]
+    head = write(
+        run(
+            commit=sha("head"),
+            benchmarks=(benchmark(seed=9, latency=1.3e-3), benchmark(HOSTILE, seed=9)),
+        ),
+        tmp_path / "head.json",
+    )
+    files = [str(p) for p in (*bases, head)]
+    text = perfci("compare", *files, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "regression" in text.stdout
+    failing = perfci("compare", *files, "--fail-on-regression", "--format", "json", cwd=tmp_path)
+    assert failing.returncode == 1
+    doc = json.loads(failing.stdout)
+    assert doc["format_version"] == 1
+    latency = {(c["benchmark"].split("::")[1], c["metric"]): c for c in doc["comparisons"]}
+    assert latency[("test_gemm", "latency")]["verdict"] == "regression"
+    assert latency[("test_gemm", "latency")]["ci"][0] > 1.2
+    assert latency[(HOSTILE, "latency")]["verdict"] in ("unchanged", "inconclusive")
+    md = perfci("compare", *files, "--format", "markdown", cwd=tmp_path)
+    assert md.returncode == 0
+    body = md.stdout
+    for raw in ("<script>", "](javascript", "@octocat", "`x`", "|<"):
+        assert raw not in body
+    for line in body.splitlines():
+        if line.startswith("| ") and "test" in line:
+            assert line.count(" | ") == 6  # seven cells: no pipe leaked out of a name
+
+
+def test_compare_refuses_other_hardware_and_bad_input(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from factories import MACHINE
+
+    a = write(run(), tmp_path / "a.json")
+    b = write(run(machine=replace(MACHINE, chip="Apple M1")), tmp_path / "b.json")
+    other = perfci("compare", str(a), str(b), cwd=tmp_path)
+    assert other.returncode == 2 and "other hardware" in other.stderr
+    assert other.stdout == "" and "Traceback" not in other.stderr
+    one = perfci("compare", str(a), cwd=tmp_path)
+    assert one.returncode == 2 and "at least two files" in one.stderr
+
+
+def test_detect_series_files(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    values = 1 + 0.02 * rng.standard_normal(120)
+    values[80:] *= 1.08
+    good = tmp_path / "good.csv"
+    good.write_text("commit,value\n" + "".join(f"c{i},{v}\n" for i, v in enumerate(values)))
+    short = tmp_path / "short.csv"
+    short.write_text("value\n1.0\n")
+    result = perfci("detect", str(good), str(short), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    first, second = doc["series"]
+    (change,) = first["change_points"]
+    assert abs(change["index"] - 80) <= 1 and change["commit"] == f"c{change['index']}"
+    assert change["kind"] == "regression"
+    assert second["status"] == "too short" and second["change_points"] == []
+    higher = perfci("detect", str(good), "--direction", "higher", cwd=tmp_path)
+    assert f"row {change['index']} (commit c{change['index']}): improvement" in higher.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("commit,val\na,1\n", "no `value` column"),
+        ("value\n", "no values"),
+        ("value\n1\nnan\n", "value 2 is not a finite number"),
+        ("value\n1\ninf\n", "value 2 is not a finite number"),
+        ("value\n1\nabc\n", "'abc' is not a number"),
+    ],
+)
+def test_detect_bad_input_is_one_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(content)
+    result = perfci("detect", str(path), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1

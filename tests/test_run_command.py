@@ -73,7 +73,10 @@ def test_run_twice_stores_and_compares(repo: Path) -> None:
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", ".")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "Second")
     third = perfci("run", *FAST, cwd=repo)
-    assert f"Compared with run 2: commit {head[:12]}, 1 first-parent step(s) back:" in third.stdout
+    assert (
+        f"Compared with run 2 (+1 earlier run(s) for noise): commit {head[:12]}, "
+        "1 first-parent step(s) back:" in third.stdout
+    )
 
     listing = perfci("runs", cwd=repo)
     assert listing.stdout.count("First <b>commit</b>") == 2 and "Second" in listing.stdout

@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from perfci.baseline import choose_baseline, compare_runs
 from perfci.cli.common import UsageError, add_commit_options, add_db_option, apply_commit_options
-from perfci.compare import DEFAULT_MIN_EFFECT, choose_baseline, compare_runs
+from perfci.compare import DEFAULT_MIN_EFFECT
 from perfci.context import first_parent_chain
 from perfci.report.text import comparison_report, run_summary
 from perfci.store import open_store
@@ -100,7 +101,9 @@ def handle(args: argparse.Namespace) -> int:
         ancestry = first_parent_chain(Path.cwd(), head.sha) or stored_chain(store, head.sha)
         baseline = choose_baseline(store, head, ancestry)
         comparisons = (
-            compare_runs(store, baseline.run.id, head.id, args.min_effect) if baseline.run else []
+            compare_runs(store, [r.id for r in baseline.runs], [head.id], args.min_effect)
+            if baseline.run
+            else []
         )
         print()
         print(comparison_report(baseline, comparisons))

@@ -82,7 +82,7 @@ def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[Ou
     return "\n".join(parts)
 
 
-_ORDER = {
+ORDER = {
     "regression": 0,
     "error": 1,
     "improvement": 2,
@@ -100,7 +100,7 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
     counts: dict[str, int] = {}
     for c in comparisons:
         counts[c.verdict] = counts.get(c.verdict, 0) + 1
-    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: _ORDER[kv[0]]))
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: ORDER[kv[0]]))
     rows = [
         [
             c.verdict,
@@ -108,19 +108,23 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
             params_text(c.params),
             c.metric,
             f"{c.ratio:.3f}" if c.ratio is not None else "",
-            f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else (c.note or ""),
+            f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else "",
+            c.note or "",
         ]
-        for c in sorted(comparisons, key=lambda c: (_ORDER[c.verdict], c.benchmark, c.metric))
+        for c in sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
         if c.verdict != "unchanged"
     ]
     lines = [
         f"Compared with {baseline.reason}: {summary or 'nothing to compare'}.",
-        "Intervals come from the spread within each run; two runs of the same code on a "
-        "busy machine can differ by more.",
+        "Intervals include run-to-run noise and are adjusted for the "
+        f"{len(comparisons)} metrics compared (false-coverage rate 5%).",
     ]
+    lines += [f"  environment differs: {d}" for d in baseline.differences]
     if rows:
         lines.append(
-            table(["verdict", "benchmark", "params", "metric", "head/base", "95% interval"], rows)
+            table(
+                ["verdict", "benchmark", "params", "metric", "head/base", "interval", "note"], rows
+            )
         )
     return "\n".join(lines)
 

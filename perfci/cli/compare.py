@@ -1,0 +1,151 @@
+"""`perfci compare`: a pull request's head against its base, from the store or from files."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from perfci.baseline import choose_baseline, compare_runs
+from perfci.cli.common import UsageError, add_db_option
+from perfci.compare import (
+    DEFAULT_MIN_EFFECT,
+    Baseline,
+    Comparison,
+    compare_metrics,
+    environment_differences,
+)
+from perfci.context import first_parent_chain
+from perfci.report.json import comparison_json
+from perfci.report.markdown import comparison_markdown
+from perfci.report.text import comparison_report
+from perfci.results import RunResult
+from perfci.store import open_store
+from perfci.store.importers import load_results_file
+from perfci.store.queries import MetricRow, OutcomeRow, RunRow, runs_of_commit
+from perfci.store.queries import first_parent_chain as stored_chain
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "compare",
+        help="compare a head run with its base runs: verdict per benchmark and metric",
+        description="With --base REF --head REF: the latest stored run of the head commit "
+        "against up to 10 runs on the same machine and environment, from the merge-base of "
+        "the two along the base's first-parent history. With files: every file but the last "
+        "is a base run, the last is the head (perfci or pytest-benchmark JSON). Exit status "
+        "1 when a regression was found and --fail-on-regression was given, 2 for bad input.",
+    )
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    parser.add_argument("--base", metavar="REF", help="base commit (sha or prefix)")
+    parser.add_argument("--head", metavar="REF", help="head commit (sha or prefix)")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--min-effect",
+        type=float,
+        default=DEFAULT_MIN_EFFECT,
+        help=f"smallest change worth a verdict, as a fraction (default: {DEFAULT_MIN_EFFECT})",
+    )
+    parser.add_argument("--fail-on-regression", action="store_true")
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _rows(result: RunResult) -> list[MetricRow]:
+    rows = []
+    for b in result.benchmarks:
+        for m in b.metrics:
+            s = m.summarized()
+            rows.append(
+                MetricRow(
+                    b.suite,
+                    b.name,
+                    b.params,
+                    m.name,
+                    m.unit,
+                    m.direction,
+                    s.n,
+                    s.median,
+                    s.q1,
+                    s.q3,
+                    m.samples,
+                )
+            )
+    return rows
+
+
+def _from_files(files: Sequence[Path], min_effect: float) -> tuple[Baseline, list[Comparison]]:
+    if len(files) < 2:
+        raise UsageError("compare needs at least two files (base... head), or --base and --head")
+    results = [load_results_file(f) for f in files]
+    *bases, head = results
+    for path, base in zip(files, bases, strict=False):
+        if base.machine.get("fingerprint") != head.machine.get("fingerprint"):
+            raise UsageError(
+                f"{path} was measured on other hardware ({base.machine.get('chip')}) than "
+                f"{files[-1]} ({head.machine.get('chip')}): not comparable"
+            )
+    diffs: list[str] = []
+    for base in bases:
+        for d in environment_differences(base.environment, head.environment):
+            if d not in diffs:
+                diffs.append(d)
+    outcomes = [OutcomeRow(o.suite, o.name, o.params, o.status, o.reason) for o in head.outcomes]
+    comparisons = compare_metrics([_rows(b) for b in bases], [_rows(head)], outcomes, min_effect)
+    names = ", ".join(str(f) for f in files[:-1])
+    # files have no stored run: a stand-in row carries the reason to the renderers
+    stand_in = RunRow(0, "", None, None, "", "", "", datetime.min, "passed", None, "", "", 0, 0, 0)
+    return Baseline(stand_in, names, (stand_in,) * len(bases), tuple(diffs)), comparisons
+
+
+def _git_merge_base(a: str, b: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "merge-base", a, b], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _from_store(args: argparse.Namespace) -> tuple[Baseline, list[Comparison]]:
+    if not args.base or not args.head:
+        raise UsageError("give both --base REF and --head REF, or two results files")
+    store = open_store(args.db)
+    try:
+        heads = runs_of_commit(store, args.head)
+        if not heads:
+            raise UsageError(f"no stored run of commit {args.head!r}")
+        if len({r.sha for r in heads}) > 1:
+            raise UsageError(f"{args.head!r} matches several commits; give more of the sha")
+        head = heads[0]
+        bases = runs_of_commit(store, args.base)
+        base_sha = bases[0].sha if bases else args.base
+        start = _git_merge_base(base_sha, head.sha) or base_sha
+        ancestry = first_parent_chain(Path.cwd(), start) or stored_chain(store, start)
+        baseline = choose_baseline(store, head, ancestry, earlier_only=False)
+        comparisons = (
+            compare_runs(store, [r.id for r in baseline.runs], [head.id], args.min_effect)
+            if baseline.run
+            else []
+        )
+    finally:
+        store.close()
+    return baseline, comparisons
+
+
+def handle(args: argparse.Namespace) -> int:
+    if not 0 < args.min_effect < 1:
+        raise UsageError("--min-effect must be between 0 and 1, e.g. 0.03")
+    if args.files and (args.base or args.head):
+        raise UsageError("give either results files or --base/--head, not both")
+    baseline, comparisons = (
+        _from_files(args.files, args.min_effect) if args.files else _from_store(args)
+    )
+    render = {"text": comparison_report, "markdown": comparison_markdown, "json": comparison_json}
+    print(render[args.format](baseline, comparisons))
+    regressed = any(c.verdict == "regression" for c in comparisons)
+    return 1 if regressed and args.fail_on_regression else 0

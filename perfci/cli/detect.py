@@ -1,0 +1,101 @@
+"""`perfci detect SERIES.csv...`: change points in plain series, many files in one call."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from perfci.cli.common import UsageError
+from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, ChangePoint, SeriesError, detect
+
+FORMAT_VERSION = 1
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "detect",
+        help="change points in plain series (CSV with a value column, optional commit)",
+        description="Finds change points in each CSV file: one row per run, oldest first, a "
+        "`value` column of positive numbers and an optional `commit` column. A change's "
+        "index is the 0-based row of the first value after it. Exit status 2 for a file "
+        "that cannot be read (nothing is printed then).",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="SERIES.csv")
+    parser.add_argument("--direction", choices=("lower", "higher"), default="lower")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=handle)
+
+
+@dataclass(frozen=True)
+class Series:
+    path: Path
+    values: list[float]
+    commits: list[str] | None
+
+
+def read_series(path: Path) -> Series:
+    """The `value` (and `commit`) columns of a CSV file; UsageError with the reason."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames is None or "value" not in reader.fieldnames:
+                raise UsageError(f"{path}: no `value` column")
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: cannot read ({exc})") from exc
+    values = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            values.append(float(row["value"] or ""))
+        except ValueError:
+            raise UsageError(f"{path}: line {number}: {row['value']!r} is not a number") from None
+    if not values:
+        raise UsageError(f"{path}: no values")
+    has_commit = "commit" in (reader.fieldnames or [])
+    return Series(path, values, [r["commit"] or "" for r in rows] if has_commit else None)
+
+
+def _change(series: Series, c: ChangePoint) -> dict[str, Any]:
+    commit = series.commits[c.index] if series.commits else None
+    return {"index": c.index, "kind": c.kind, "ratio": round(c.ratio, 6), "commit": commit}
+
+
+def handle(args: argparse.Namespace) -> int:
+    found = []
+    for path in args.files:  # read and check every file before printing anything
+        series = read_series(path)
+        try:
+            changes = detect(series.values, args.direction)
+        except SeriesError as exc:
+            raise UsageError(f"{path}: {str(exc).removeprefix('series: ')}") from None
+        found.append((series, changes))
+    short = MIN_BEFORE + MIN_AFTER
+    if args.format == "json":
+        doc = {
+            "format_version": FORMAT_VERSION,
+            "series": [
+                {
+                    "file": str(s.path),
+                    "n": len(s.values),
+                    "status": "ok" if len(s.values) >= short else "too short",
+                    "change_points": [_change(s, c) for c in changes],
+                }
+                for s, changes in found
+            ],
+        }
+        print(json.dumps(doc, indent=1))
+        return 0
+    for s, changes in found:
+        if len(s.values) < short:
+            print(f"{s.path}: {len(s.values)} values, too short to tell (need {short})")
+            continue
+        print(f"{s.path}: {len(s.values)} values, {len(changes)} change point(s)")
+        for c in changes:
+            d = _change(s, c)
+            where = f" (commit {d['commit']})" if d["commit"] else ""
+            print(f"  row {c.index}{where}: {c.kind}, ×{c.ratio:.3f}")
+    return 0

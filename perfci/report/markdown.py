@@ -1,0 +1,90 @@
+"""The pull-request comment body: changed benchmarks first, the rest folded.
+
+Benchmark names, parameters and commit subjects come from the repository under test, so
+every piece of text from them is escaped: no Markdown or HTML from a name can render,
+link, ping someone or break the table.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from perfci.compare import Baseline, Comparison
+from perfci.report.text import ORDER, params_text
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape(text: str) -> str:
+    """Plain text safe inside Markdown and a table cell: HTML-escaped, Markdown
+    punctuation backslash-escaped, `@` and line breaks neutralised."""
+    flat = " ".join(text.split())
+    escaped = _SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+    return escaped.replace("@", "&#64;").replace(":", "&#58;")
+
+
+def _ratio(c: Comparison) -> str:
+    if c.ratio is None:
+        return ""
+    change = (c.ratio - 1) * 100
+    return f"{c.ratio:.3f} ({change:+.1f}%)"
+
+
+def _interval(c: Comparison) -> str:
+    return f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else ""
+
+
+def _rows(comparisons: Sequence[Comparison]) -> list[str]:
+    lines = [
+        "| verdict | benchmark | params | metric | head/base | interval | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in comparisons:
+        cells = [
+            f"**{c.verdict}**" if c.verdict in ("regression", "error") else c.verdict,
+            escape(c.benchmark),
+            escape(params_text(c.params)),
+            escape(c.metric),
+            _ratio(c),
+            _interval(c),
+            escape(c.note or ""),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def comparison_markdown(
+    baseline: Baseline, comparisons: Sequence[Comparison], title: str = "perfci"
+) -> str:
+    """The comment: a summary line, a table of changed metrics (regressions, errors and
+    improvements, then inconclusive, new and missing), the unchanged ones folded in a
+    <details> block, and any environment differences stated."""
+    lines = [f"## {escape(title)}", ""]
+    if baseline.run is None:
+        lines.append(f"No comparison: {escape(baseline.reason)}.")
+        for diff in baseline.differences:
+            lines.append(f"- environment: {escape(diff)}")
+        return "\n".join(lines) + "\n"
+    counts: dict[str, int] = {}
+    for c in comparisons:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda i: ORDER[i[0]]))
+    lines.append(f"Compared with {escape(baseline.reason)}: {summary or 'nothing to compare'}.")
+    lines.append("")
+    lines.append(
+        "Intervals include run-to-run noise and are adjusted for the "
+        f"{len(comparisons)} metrics compared (false-coverage rate 5%)."
+    )
+    for diff in baseline.differences:
+        lines.append(f"- environment differs: {escape(diff)}")
+    ordered = sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
+    changed = [c for c in ordered if c.verdict != "unchanged"]
+    same = [c for c in ordered if c.verdict == "unchanged"]
+    if changed:
+        lines += ["", *_rows(changed)]
+    if same:
+        lines += ["", f"<details><summary>{len(same)} unchanged</summary>", "", *_rows(same)]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,126 @@
+"""The pull-request comparator: run-to-run noise in the interval, simultaneous intervals,
+verdicts by direction and minimum effect, and its store-backed baseline."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from factories import benchmark, run, sha
+
+from perfci.baseline import choose_baseline, compare_runs
+from perfci.compare import compare_metrics
+from perfci.stats.runs import compare_runs_samples, judge, t_quantile
+from perfci.store import Store
+from perfci.store.ingest import ingest_runs
+from perfci.store.queries import MetricRow, get_run
+
+
+def rows(levels: np.ndarray, rng: np.random.Generator, direction: str = "lower") -> list[MetricRow]:
+    out = []
+    for i, level in enumerate(levels):
+        s = tuple(float(x) for x in level * np.exp(0.02 * rng.standard_normal(20)))
+        m = float(np.median(s))
+        out.append(MetricRow("suite", f"b{i}", {}, "latency", "s", direction, 20, m, m, m, s))
+    return out
+
+
+def simulate(rng: np.random.Generator, shift: float, run_noise: float = 0.008, n: int = 100):
+    base = [rows(np.exp(run_noise * rng.standard_normal(n)), rng) for _ in range(10)]
+    head = rows(np.exp(run_noise * rng.standard_normal(n)) * (1 + shift), rng)
+    return base, [head]
+
+
+def test_t_quantile_matches_tables() -> None:
+    assert t_quantile(1.959964, 10) == pytest.approx(2.228, abs=0.01)
+    assert t_quantile(1.959964, 30) == pytest.approx(2.042, abs=0.005)
+    assert t_quantile(1.959964, None) == pytest.approx(1.959964)
+
+
+def test_identical_code_across_runs_is_rarely_flagged() -> None:
+    rng = np.random.default_rng(0)
+    flagged = 0
+    for _ in range(20):
+        verdicts = [c.verdict for c in compare_metrics(*simulate(rng, 0.0))]
+        flagged += sum(v in ("regression", "improvement") for v in verdicts)
+    assert flagged <= 5  # of 2,000 benchmark comparisons
+
+
+def test_within_run_statistics_alone_would_cry_wolf() -> None:
+    """The reason for run-level intervals: with one run a side and run noise as large
+    as the within-run noise, a samples-only interval excludes 1 most of the time."""
+    rng = np.random.default_rng(1)
+    base, head = simulate(rng, 0.0, run_noise=0.02)
+    est = [compare_runs_samples([b.samples], [h.samples], assumed_noise=0.0)
+           for b, h in zip(base[-1], head[0], strict=True)]  # fmt: skip
+    assert sum(not e.low <= 1 <= e.high for e in est) > 30
+    ours = compare_metrics(base, head)
+    assert sum(c.verdict in ("regression", "improvement") for c in ours) <= 1
+
+
+def test_five_percent_regressions_are_found() -> None:
+    rng = np.random.default_rng(2)
+    verdicts = [c.verdict for c in compare_metrics(*simulate(rng, 0.05))]
+    assert verdicts.count("regression") >= 95
+
+
+def test_throughput_lower_is_a_regression() -> None:
+    est = compare_runs_samples([[100.0] * 5] * 5, [[90.0] * 5])
+    assert judge(est, "higher", 0.03) == "regression"
+    assert judge(est, "lower", 0.03) == "improvement"
+
+
+def test_small_real_change_is_unchanged_and_noisy_one_inconclusive() -> None:
+    rng = np.random.default_rng(3)
+    base = [list(np.exp(0.001 * rng.standard_normal(20))) for _ in range(10)]
+    est = compare_runs_samples(base, [[1.01] * 20])
+    assert judge(est, "lower", 0.03) == "unchanged" and est.low > 1
+    noisy = compare_runs_samples([[1.0] * 5], [[1.0] * 5], assumed_noise=0.05)
+    assert judge(noisy, "lower", 0.03) == "inconclusive" and noisy.noise_source == "assumed"
+    assert noisy.detectable > 0.1
+
+
+def test_new_missing_error_and_bad_values() -> None:
+    rng = np.random.default_rng(4)
+    base = rows(np.ones(3), rng)
+    new = MetricRow("suite", "fresh", {}, "latency", "s", "lower", 1, 1.0, 1.0, 1.0, (1.0,))
+    zero = MetricRow("suite", "b1", {}, "latency", "s", "lower", 1, 0.0, 0.0, 0.0, (0.0,))
+    verdicts = {c.benchmark: c.verdict for c in compare_metrics([base], [[base[0], new, zero]])}
+    assert verdicts["suite::fresh"] == "new"
+    assert verdicts["suite::b1"] == "error"
+    assert verdicts["suite::b2"] == "missing"
+    assert verdicts["suite::b0"] == "unchanged"
+
+
+def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: Store) -> None:
+    from dataclasses import replace
+
+    from factories import ENVIRONMENT
+
+    other = replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "9.9"})
+    commits = [sha(f"c{i}") for i in range(5)]
+    results = []
+    for i, c in enumerate(commits):
+        env = other if i == 0 else ENVIRONMENT
+        parents = (commits[i - 1],) if i else ()
+        results.append(
+            run(
+                commit=c,
+                parents=parents,
+                environment=env,
+                started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
+                benchmarks=(benchmark(seed=i),),
+            )
+        )
+    stored = ingest_runs(store, results)
+    head = get_run(store, stored[-1].run_id)
+    assert head is not None
+    baseline = choose_baseline(store, head, commits[::-1])
+    assert [r.sha for r in baseline.runs] == commits[3:0:-1]
+    comparisons = compare_runs(store, [r.id for r in baseline.runs], [head.id])
+    assert {c.verdict for c in comparisons if c.metric == "latency"} <= {
+        "unchanged",
+        "inconclusive",
+    }
+    assert math.isfinite(comparisons[0].ratio or math.nan)
