@@ -39,6 +39,7 @@
       });
       shown.textContent = count + " of " + rows.length + " shown";
     }
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); });
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     apply();
