@@ -159,7 +159,8 @@ def test_hover_shows_the_commit_and_click_opens_it(gemm: Any) -> None:
         assert tip.is_visible()
         assert tip.get_attribute("data-sha") == sha
         text = tip.inner_text()
-        assert sha[:10] in text and EVIL in text and runs["machines"][run[1]] in text
+        assert sha[:10] in text and subject in text and EVIL in subject
+        assert runs["machines"][run[1]] in text
         assert "interquartile range" in text
     gemm.context.route(f"{REPO}/**", lambda route: route.fulfill(body="commit page"))
     with gemm.context.expect_page() as popup:
@@ -173,9 +174,8 @@ def test_wheel_zooms_and_buttons_pan_and_reset(gemm: Any) -> None:
     x, y = _point(gemm, chart, 10)
     gemm.mouse.move(x, y)
     gemm.mouse.wheel(0, -300)
-    lo, hi = gemm.evaluate(
-        f"[window.perfciCharts['{chart}'].scales.x.min, window.perfciCharts['{chart}'].scales.x.max]"
-    )
+    scale = f"window.perfciCharts['{chart}'].scales.x"
+    lo, hi = gemm.evaluate(f"[{scale}.min, {scale}.max]")
     assert hi - lo < full
     gemm.locator(f"figure[data-chart='{chart}'] [data-pan='1']").click()
     lo2 = gemm.evaluate(f"window.perfciCharts['{chart}'].scales.x.min")
