@@ -35,12 +35,25 @@ METRICS = (
     ("peak_memory", "bytes", "lower"),
 )
 START = datetime(2024, 1, 1)
-MACHINE = Machine(name="scale-mini", chip="Apple M4 Pro", model="Mac16,11", cpu_cores=14,
-                  performance_cores=10, efficiency_cores=4, gpu_cores=20,
-                  memory_bytes=64 * 2**30, hardware_arch="arm64").as_dict()  # fmt: skip
-ENVIRONMENT = Environment(os="macOS", os_version="15.5", python_version="3.12.9",
-                          python_arch="arm64", rosetta=False,
-                          packages={"mlx": "0.26.1", "torch": "2.7.1"}).as_dict()  # fmt: skip
+MACHINE = Machine(
+    name="scale-mini",
+    chip="Apple M4 Pro",
+    model="Mac16,11",
+    cpu_cores=14,
+    performance_cores=10,
+    efficiency_cores=4,
+    gpu_cores=20,
+    memory_bytes=64 * 2**30,
+    hardware_arch="arm64",
+).as_dict()
+ENVIRONMENT = Environment(
+    os="macOS",
+    os_version="15.5",
+    python_version="3.12.9",
+    python_arch="arm64",
+    rosetta=False,
+    packages={"mlx": "0.26.1", "torch": "2.7.1"},
+).as_dict()
 
 
 def _bench(i: int) -> tuple[str, str, dict[str, object]]:
@@ -68,9 +81,16 @@ def _git_history(repo: Path, commits: int) -> list[str]:
         stream.append(f"commit refs/heads/main\nmark :{i + 1}\n")
         stream.append(f"committer Dev <dev@example.com> {when} +0000\ndata {len(message)}\n")
         stream.append(message.decode() + "\n" + (f"from :{i}\n" if i else "") + "\n")
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input="".join(stream).encode(), check=True)  # fmt: skip
-    log = subprocess.run(["git", "rev-list", "--reverse", "main"], cwd=repo, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=repo, input="".join(stream).encode(), check=True
+    )
+    log = subprocess.run(
+        ["git", "rev-list", "--reverse", "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return log.stdout.split()
 
 
@@ -123,7 +143,7 @@ def _run(sha: str, parent: str | None, i: int, benchmarks: int, key: str) -> Run
         run=RunInfo(run_id=key, started_at=when, finished_at=when, trigger="push"),
         commit=CommitInfo(
             sha=sha, parents=(parent,) if parent else (), branch="main", subject=f"Change {i}"
-        ),  # fmt: skip
+        ),
         machine=MACHINE,
         environment=ENVIRONMENT,
         benchmarks=tuple(
@@ -135,7 +155,7 @@ def _run(sha: str, parent: str | None, i: int, benchmarks: int, key: str) -> Run
                         unit,
                         way,
                         tuple(_value(m, b, i) * rng.uniform(0.98, 1.02) for _ in range(20)),
-                    )  # fmt: skip
+                    )
                     for m, (name, unit, way) in enumerate(METRICS)
                 ),
             )
@@ -165,29 +185,62 @@ def _asv_results(root: Path, repo: Path, shas: list[str], benchmarks: int) -> Pa
             "param_names": [],
             "version": "1",
             "timeout": 60,
-        }  # fmt: skip
+        }
         for (_, m), n in names.items()
     }
     (results / "benchmarks.json").write_text(json.dumps(described | {"version": 2}))
-    machine = {"machine": "scale-mini", "os": "macOS", "arch": "arm64", "cpu": "Apple M4 Pro",
-               "num_cpu": "14", "ram": "64GB", "version": 1}  # fmt: skip
+    machine = {
+        "machine": "scale-mini",
+        "os": "macOS",
+        "arch": "arm64",
+        "cpu": "Apple M4 Pro",
+        "num_cpu": "14",
+        "ram": "64GB",
+        "version": 1,
+    }
     (results / "scale-mini" / "machine.json").write_text(json.dumps(machine))
-    columns = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a",
-               "stats_ci_99_b", "stats_q_25", "stats_q_75"]  # fmt: skip
+    columns = [
+        "result",
+        "params",
+        "version",
+        "started_at",
+        "duration",
+        "stats_ci_99_a",
+        "stats_ci_99_b",
+        "stats_q_25",
+        "stats_q_75",
+    ]
     for i, sha in enumerate(shas):
         stamp = int((START + timedelta(hours=6 * i)).timestamp() * 1000)
         rows = {}
         for (b, m), name in names.items():
             v = _value(m, b, i)
             rows[name] = [[v], [], "1", stamp, 1.0, [v * 0.98], [v * 1.02], [v * 0.99], [v * 1.01]]
-        data = {"commit_hash": sha, "env_name": "existing-py", "date": stamp,
-                "params": {"machine": "scale-mini", "python": "3.12"}, "python": "3.12",
-                "requirements": {}, "env_vars": {}, "result_columns": columns,
-                "results": rows, "durations": {}, "version": 2}  # fmt: skip
+        data = {
+            "commit_hash": sha,
+            "env_name": "existing-py",
+            "date": stamp,
+            "params": {"machine": "scale-mini", "python": "3.12"},
+            "python": "3.12",
+            "requirements": {},
+            "env_vars": {},
+            "result_columns": columns,
+            "results": rows,
+            "durations": {},
+            "version": 2,
+        }
         (results / "scale-mini" / f"{sha[:8]}-existing-py.json").write_text(json.dumps(data))
-    conf = {"version": 1, "project": "scale", "project_url": "https://example.invalid/",
-            "repo": str(repo), "dvcs": "git", "branches": ["main"], "results_dir": "results",
-            "html_dir": "html", "environment_type": "existing"}  # fmt: skip
+    conf = {
+        "version": 1,
+        "project": "scale",
+        "project_url": "https://example.invalid/",
+        "repo": str(repo),
+        "dvcs": "git",
+        "branches": ["main"],
+        "results_dir": "results",
+        "html_dir": "html",
+        "environment_type": "existing",
+    }
     (root / "asv.conf.json").write_text(json.dumps(conf))
     return root
 
