@@ -332,3 +332,40 @@ def test_asv_publish_peer(perf, tmp_path_factory, commits: int) -> None:
         assert len(graphs) >= BENCHMARKS[commits] * len(METRICS)
 
     perf(publish, items=commits * BENCHMARKS[commits] * len(METRICS), unit="points", check=check)
+
+
+@pytest.mark.perf_sizes("commits", quick=[60], full=[2000])
+@pytest.mark.parametrize("page", ["overview", "benchmark"])
+def test_dashboard_page_interactive(perf, tmp_path_factory, commits: int, page: str) -> None:
+    """From navigation to charts drawn and handlers attached, in Debian's headless Chromium,
+    for the overview and the first benchmark page (each holds COMMITS points per chart)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra")
+    root, _ = _data(tmp_path_factory, commits)
+    out = root / "site-browser"
+    if not out.exists():
+        store = open_store(f"sqlite:///{root / 'perfci.db'}", upgrade=False)
+        build_site(store, out)
+        store.close()
+    target = out / "index.html" if page == "overview" else min((out / "b").glob("*.html"))
+    ready = "document.documentElement.dataset.chartsReady === '1'"
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def load() -> int:
+            tab.goto(target.as_uri())
+            if page == "benchmark":
+                tab.wait_for_function(ready)
+            else:
+                tab.wait_for_selector("#shown:not(:empty)")
+            return int(tab.evaluate("Object.keys(window.perfciCharts || {}).length"))
+
+        def check(charts: int) -> None:
+            assert charts == (0 if page == "overview" else 2 * len(METRICS))
+
+        perf(load, check=check)
+        browser.close()
