@@ -7,12 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from perfci import __version__
-from perfci.cli import compare, db, detect, doctor, history, ingest, run, runs
+from perfci.cli import compare, dashboard, db, detect, doctor, history, ingest, run, runs
 from perfci.cli.common import UsageError
 from perfci.results import ResultsError
 from perfci.store.engine import StoreError
 
-COMMANDS = (run, ingest, compare, detect, runs, history, db, doctor)
+COMMANDS = (run, ingest, compare, detect, runs, history, dashboard, db, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from perfci.baseline import choose_baseline, compare_runs
+from perfci.cli import dashboard
 from perfci.cli.common import UsageError, add_commit_options, add_db_option, apply_commit_options
 from perfci.compare import DEFAULT_MIN_EFFECT
 from perfci.context import first_parent_chain
@@ -110,6 +111,10 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"\nStored run {head.id} in {describe_url(store.url)}; results file {results}")
+    index, _, _ = dashboard.build(
+        args.db, dashboard.DEFAULT_OUT, dashboard.default_repo_url(), None
+    )
+    print(f"Dashboard: {index.resolve()}")
     if exit_code not in (0, 5):
         return 1
     regressed = any(c.verdict == "regression" for c in comparisons)

@@ -1,0 +1,59 @@
+"""The site's URL scheme: stable, readable, collision-free paths relative to its root."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+OVERVIEW = "index.html"
+RUNS = "runs.html"
+MACHINES = "machines.html"
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """Lower-case letters, digits, '_' and '-' only: safe in a file name and a URL."""
+    return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")[:limit] or "x"
+
+
+def benchmark_page(suite: str, name: str) -> str:
+    """One page per suite and name, all parameter variants on it. The hash keeps two
+    names that slug alike ('a b' and 'a-b') apart; the slug keeps it readable."""
+    digest = hashlib.sha256(f"{suite}\0{name}".encode()).hexdigest()[:8]
+    return f"b/{slug(suite)}--{slug(name)}-{digest}.html"
+
+
+def variant_anchor(key: str) -> str:
+    return f"v-{key[:12]}"
+
+
+def pull_request_page(number: int) -> str:
+    return f"pr/{number}.html"
+
+
+def machine_anchor(machine_id: int) -> str:
+    return f"m-{machine_id}"
+
+
+def environment_anchor(fingerprint: str) -> str:
+    return f"e-{fingerprint[:12]}"
+
+
+def safe_href(url: str | None) -> str | None:
+    """`url` when it is http(s); anything else (javascript:, data:) is not a link."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
+
+
+def commit_url(repo_url: str | None, sha: str) -> str | None:
+    return f"{repo_url.rstrip('/')}/commit/{sha}" if repo_url else None
+
+
+def params_label(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(no parameters)"

@@ -1,0 +1,201 @@
+"""The site builder: reads the store, renders dashboards/templates, writes only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from perfci import __version__
+from perfci.dashboard import naming
+from perfci.dashboard.charts import overview_rows, page_data
+from perfci.dashboard.data import (
+    BenchmarkInfo,
+    Catalog,
+    RunInfo,
+    load_catalog,
+    measurement_state,
+    points_of,
+)
+from perfci.dashboard.manifest import SiteWriter
+from perfci.dashboard.pulls import pull_requests
+from perfci.paths import dashboards_dir
+from perfci.report.text import format_value
+from perfci.store import Store
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    out: Path
+    pages: int  # pages in the site
+    written: tuple[str, ...]  # files (re)written by this build
+    removed: tuple[str, ...]  # files of the last build that no longer exist
+
+    @property
+    def index(self) -> Path:
+        return self.out / naming.OVERVIEW
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(dashboards_dir() / "templates"),
+        autoescape=True,  # every template, whatever its extension
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["value"] = format_value
+    env.filters["short"] = lambda sha: sha[:10]
+    env.filters["href"] = naming.safe_href
+    env.globals["commit_url"] = naming.commit_url
+    env.globals["naming"] = naming
+    return env
+
+
+def _inputs_digest(options: dict[str, Any]) -> str:
+    """Templates, static files, options and version: what shapes a page besides the store."""
+    h = hashlib.sha256(json.dumps([__version__, options], sort_keys=True).encode())
+    root = dashboards_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _static_files() -> list[tuple[str, bytes]]:
+    root = dashboards_dir() / "static"
+    return [
+        (f"static/{p.relative_to(root).as_posix()}", p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    ]
+
+
+def _groups(catalog: Catalog) -> dict[str, list[BenchmarkInfo]]:
+    groups: dict[str, list[BenchmarkInfo]] = defaultdict(list)
+    for bench in catalog.benchmarks.values():
+        groups[naming.benchmark_page(bench.suite, bench.name)].append(bench)
+    return groups
+
+
+def _page_key(
+    catalog: Catalog, benches: list[BenchmarkInfo], state: dict[int, tuple[int, int]]
+) -> str:
+    ids = {b.id for b in benches}
+    alerts = [
+        (a.id, a.status, a.kind, a.magnitude, a.commit_id, a.machine_id, a.metric)
+        for a in catalog.alerts
+        if a.benchmark_id in ids
+    ]
+    key = [sorted((i, state.get(i)) for i in ids), sorted(alerts)]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
+
+
+def build_site(
+    store: Store, out: Path, repo_url: str | None = None, base_url: str | None = None
+) -> BuildReport:
+    """Write the static site for `store` into `out`; pages whose inputs did not change
+    since the last build into `out` are neither re-read nor rewritten."""
+    out.mkdir(parents=True, exist_ok=True)
+    options = {"repo_url": repo_url, "base_url": base_url}
+    env = _templates()
+    writer = SiteWriter.open(out, _inputs_digest(options))
+    catalog = load_catalog(store)
+    state = measurement_state(store)
+    common = {"repo_url": repo_url, "base_url": base_url, "version": __version__}
+
+    for path, content in _static_files():
+        writer.write(path, content)
+
+    rows: list[dict[str, Any]] = []
+    benchmark_template = env.get_template("benchmark.html")
+    for path, benches in sorted(_groups(catalog).items()):
+        key = _page_key(catalog, benches, state)
+        kept = writer.reusable(path, key)
+        if kept is None:
+            data = page_data(catalog, benches, points_of(store, (b.id for b in benches)))
+            kept = overview_rows(catalog, data, benches, path)
+            html = benchmark_template.render(
+                common,
+                root="../",
+                suite=benches[0].suite,
+                name=benches[0].name,
+                data=data,
+                alerts=[a for a in catalog.alerts if a.benchmark_id in {b.id for b in benches}],
+                machines=catalog.machines,
+            )
+            writer.write(path, html, key=key, extra=kept)
+        rows.extend(kept)
+
+    pulls = pull_requests(store, catalog)
+    for number, pull in pulls.items():
+        html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
+        writer.write(naming.pull_request_page(number), html)
+
+    runs = sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
+    overview = _overview_context(catalog, rows, runs, path_of=_groups_by_id(catalog))
+    pages = {
+        naming.OVERVIEW: ("index.html", overview | {"pulls": pulls}),
+        naming.RUNS: ("runs.html", {"runs": runs, "pulls": pulls}),
+        naming.MACHINES: ("machines.html", {"runs": runs}),
+    }
+    for path, (template, context) in pages.items():
+        html = env.get_template(template).render(common, root="", catalog=catalog, **context)
+        writer.write(path, html)
+    removed = writer.finish()
+    page_count = sum(1 for p in writer.files if p.endswith(".html"))
+    return BuildReport(out, page_count, tuple(writer.written), tuple(removed))
+
+
+def _groups_by_id(catalog: Catalog) -> dict[int, str]:
+    return {
+        b.id: f"{naming.benchmark_page(b.suite, b.name)}#{naming.variant_anchor(b.key)}"
+        for b in catalog.benchmarks.values()
+    }
+
+
+def _overview_context(
+    catalog: Catalog, rows: list[dict[str, Any]], runs: list[RunInfo], path_of: dict[int, str]
+) -> dict[str, Any]:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    open_alerts = [
+        {
+            "alert": a,
+            "bench": catalog.benchmarks[a.benchmark_id],
+            "href": path_of[a.benchmark_id],
+            "machine": catalog.machines[a.machine_id]["name"],
+            "change": (a.magnitude - 1) * 100,
+            "age_days": max((now - a.detected_at).days, 0),
+        }
+        for a in catalog.alerts
+        if a.status == "open"
+    ]
+    open_alerts.sort(key=lambda x: (x["alert"].kind != "regression", -abs(x["change"])))
+    latest: dict[int, RunInfo] = {}
+    for run in runs:  # newest first
+        latest.setdefault(run.machine_id, run)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["suite"], row["backend"])].append(row)
+
+    def options(field: str) -> list[str]:
+        return sorted({r[field] for r in rows if r[field]})
+
+    return {
+        "open_alerts": open_alerts,
+        "latest": [latest[m] for m in sorted(latest)],
+        "groups": sorted(groups.items()),
+        "filters": {
+            "machine": sorted({m for r in rows for m in r["machines"]}),
+            "backend": options("backend"),
+            "device": options("device"),
+            "dtype": options("dtype"),
+        },
+        "built_at": now,
+        "benchmark_count": len(rows),
+    }

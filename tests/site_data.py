@@ -1,0 +1,115 @@
+"""A store for the dashboard's tests: two machines, a torch upgrade, alerts, a pull request,
+and hostile strings in commit subjects, benchmark names and parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from factories import ENVIRONMENT, MACHINE, benchmark, run, sha
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perfci.results import RunResult
+from perfci.store import Store
+from perfci.store.ingest import benchmark_key, ingest_runs
+from perfci.store.models import Alert, Benchmark, Commit, Machine
+
+EVIL = "<script>window.__pwned=1</script>\"'&<img src=x onerror=window.__pwned=2>"
+EVIL_SUITE = "suites/torch/" + EVIL
+EVIL_PARAMS = {"backend": "torch", "device": "mps", "note": EVIL}
+GEMM = "suites/mlx/test_gemm"
+VARIANTS = (
+    {"backend": "mlx", "n": 512, "dtype": "float32"},
+    {"backend": "mlx", "n": 512, "dtype": "float16"},
+)
+COMMITS = 24
+UPGRADE_AT = 12  # torch 2.7.1 → 2.8.0 on mini-1 from this commit on
+SLOWER_AT = 18  # the float32 variant gets 20% slower here
+MACHINE_2 = dataclasses.replace(MACHINE, name="mini-2", chip="Apple M2", gpu_cores=10)
+UPGRADED = dataclasses.replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "2.8.0"})
+PR_NUMBER = 7
+
+
+@dataclass(frozen=True)
+class Seeded:
+    shas: list[str]
+    trend_runs: int  # runs outside pull requests
+    runs_per_machine: dict[str, int]
+
+
+def _results() -> list[RunResult]:
+    out = []
+    parents: tuple[str, ...] = ()
+    for i in range(COMMITS):
+        commit = sha(f"commit-{i}")
+        for machine in (MACHINE, MACHINE_2):
+            if machine is MACHINE_2 and i % 2:
+                continue  # the second machine measures every other commit
+            env = UPGRADED if machine is MACHINE and i >= UPGRADE_AT else ENVIRONMENT
+            slow = 1.2 if i >= SLOWER_AT else 1.0
+            benches = (
+                benchmark(suite=GEMM, params=VARIANTS[0], latency=1e-3 * slow, seed=i),
+                benchmark(suite=GEMM, params=VARIANTS[1], latency=6e-4, seed=i + 100),
+                benchmark(suite=EVIL_SUITE, name=EVIL, params=EVIL_PARAMS, latency=2e-3, seed=i),
+            )
+            when = f"2026-10-{1 + i:02d}T{10 if machine is MACHINE else 11}:00:00+00:00"
+            result = run(
+                commit=commit,
+                parents=parents,
+                benchmarks=benches,
+                started_at=when,
+                machine=machine,
+                environment=env,
+                subject=f"Change {i}: {EVIL}",
+            )
+            ci = "https://ci.example/run/1" if i % 3 else "javascript:alert(1)"
+            out.append(dataclasses.replace(result, run=dataclasses.replace(result.run, ci_url=ci)))
+        parents = (commit,)
+    head = run(
+        commit=sha("pr-head"),
+        parents=parents,
+        benchmarks=(benchmark(suite=GEMM, params=VARIANTS[0], latency=1.5e-3, seed=7),),
+        started_at="2026-10-28T10:00:00+00:00",
+        environment=UPGRADED,
+        subject=f"PR: {EVIL}",
+    )
+    pr_run = dataclasses.replace(head.run, trigger="pull_request", pr_number=PR_NUMBER)
+    out.append(dataclasses.replace(head, run=pr_run))
+    return out
+
+
+def seed(store: Store) -> Seeded:
+    ingest_runs(store, _results())
+    add_alert(store, VARIANTS[0], SLOWER_AT, "regression", 1.2, "open")
+    add_alert(store, VARIANTS[1], 3, "improvement", 0.9, "acknowledged")
+    shas = [sha(f"commit-{i}") for i in range(COMMITS)]
+    mini2 = (COMMITS + 1) // 2
+    return Seeded(shas, COMMITS + mini2, {"mini-1": COMMITS, "mini-2": mini2})
+
+
+def add_alert(
+    store: Store, params: dict[str, object], commit: int, kind: str, magnitude: float, status: str
+) -> None:
+    """An alert as the history detector will store it: through the models."""
+    with Session(store.engine) as session:
+        bench = session.scalars(
+            select(Benchmark).where(Benchmark.key == benchmark_key(GEMM, "test_gemm", params))
+        ).one()
+        machine = session.scalars(select(Machine).where(Machine.name == "mini-1")).one()
+        first = session.scalars(select(Commit).where(Commit.sha == sha(f"commit-{commit}"))).one()
+        session.add(
+            Alert(
+                benchmark_id=bench.id,
+                machine_id=machine.id,
+                metric="latency",
+                commit_id=first.id,
+                kind=kind,
+                magnitude=magnitude,
+                status=status,
+                reason=EVIL if status == "acknowledged" else None,
+                detected_at=datetime(2026, 10, 20),
+            )
+        )
+        session.commit()

@@ -1,0 +1,272 @@
+"""The static site: pages, escaping, offline links, URL scheme, incremental rebuilds, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from factories import benchmark, run, sha
+from site_data import EVIL, EVIL_SUITE, GEMM, PR_NUMBER, VARIANTS, add_alert, seed
+from sqlalchemy import func, select
+from test_cli import perfci
+
+from perfci.compare import Comparison
+from perfci.dashboard import build_site, naming
+from perfci.dashboard.pulls import verdict_rows
+from perfci.dashboard.vendor import TARGET, update, vendored_version
+from perfci.store import Store
+from perfci.store.ingest import ingest_runs
+from perfci.store.models import Benchmark, Machine, Measurement, Run
+
+GEMM_PAGE = naming.benchmark_page(GEMM, "test_gemm")
+EVIL_PAGE = naming.benchmark_page(EVIL_SUITE, EVIL)
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text of each <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def parse(path: Path) -> Tags:
+    tags = Tags()
+    tags.feed(path.read_text())
+    return tags
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def test_site_has_every_page_and_nothing_from_the_store_becomes_markup(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    report = build_site(store, out, repo_url="https://github.example/acme/models")
+    names = {p.relative_to(out).as_posix() for p in pages(out)}
+    expected = {"index.html", "runs.html", "machines.html", GEMM_PAGE, EVIL_PAGE}
+    assert names == expected | {naming.pull_request_page(PR_NUMBER)}
+    assert report.pages == len(names)
+    for page in pages(out):
+        text = page.read_text()
+        assert EVIL not in text, page
+        tags = parse(page)
+        assert not [t for t, _ in tags.tags if t in ("img", "iframe", "object")], page
+        for tag, attrs in tags.tags:
+            assert not [a for a in attrs if a.startswith("on")], (page, tag, attrs)
+            if tag == "script":  # only our own files, or inert JSON data
+                assert attrs.get("type") == "application/json" or attrs.get("src"), page
+        for data in tags.scripts:  # embedded JSON parses back to the hostile text intact
+            json.loads(data)
+    overview = (out / "index.html").read_text()
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in overview
+    gemm = (out / GEMM_PAGE).read_text()
+    embedded = json.loads(parse(out / GEMM_PAGE).scripts[0])
+    assert embedded["commits"][0][1].endswith(EVIL)  # the subject, exact, as data
+    assert "\\u003cscript\\u003e" in gemm
+
+
+def test_the_site_works_offline_from_any_folder(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    build_site(store, out, repo_url="https://github.example/acme/models")
+    for page in pages(out):
+        for tag, attrs in parse(page).tags:
+            for name in ("src", "href"):
+                url = attrs.get(name)
+                if url is None or url.startswith("#"):
+                    continue
+                if re.match(r"[a-z]+:", url):  # only links out, never a loaded resource
+                    assert tag == "a" and url.startswith("https://"), (page, tag, url)
+                    continue
+                target = (page.parent / url.split("#")[0]).resolve()
+                assert target.is_file(), (page, url)
+                assert out.resolve() in target.parents, (page, url)
+    for asset in (out / "static").rglob("*.css"):
+        assert not re.search(r"url\((?!data:)", asset.read_text()), asset
+    runs = (out / "runs.html").read_text()
+    assert "javascript:" not in runs and 'href="https://ci.example/run/1"' in runs
+    assert (out / "static/vendor/uplot/LICENSE").read_text().startswith("The MIT License")
+
+
+def test_chart_data_holds_every_stored_point_and_the_events(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    build_site(store, out)
+    data = json.loads(parse(out / GEMM_PAGE).scripts[0])
+    with store.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(Benchmark.key, func.count())
+                .join(Measurement, Measurement.benchmark_id == Benchmark.id)
+                .join(Run, Run.id == Measurement.run_id)
+                .where(Benchmark.suite == GEMM, Measurement.metric == "latency")
+                .where(Run.trigger != "pull_request")
+                .group_by(Benchmark.key)
+            ).all()
+        )
+    for variant in data["variants"]:
+        (latency,) = [c for c in variant["charts"] if c["metric"] == "latency"]
+        drawn = sum(v is not None for s in latency["series"] for v in s["median"])
+        key = next(k for k in stored if variant["anchor"] == naming.variant_anchor(k))
+        assert drawn == latency["count"] == stored[key]
+        assert len(latency["series"]) == 2  # one per machine
+        kinds = [e["kind"] for e in latency["events"]]
+        assert kinds.count("environment") == 1  # torch upgrade on mini-1
+        assert any("torch 2.7.1 → 2.8.0" in e["text"] for e in latency["events"])
+    float32 = next(v for v in data["variants"] if "float32" in v["label"])
+    events = float32["charts"][0]["events"]
+    (alert,) = [e for e in events if e["kind"] == "regression"]
+    run_at = data["runs"][alert["x"]]
+    assert data["commits"][run_at[0]][0] == sha("commit-18")
+
+
+def test_rebuilding_rewrites_only_what_changed(sqlite_url: str, tmp_path: Path) -> None:
+    from perfci.store import open_store
+
+    store = open_store(sqlite_url)
+    seed(store)
+    out = tmp_path / "site"
+    first = build_site(store, out)
+    assert GEMM_PAGE in first.written and "static/charts.js" in first.written
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    again = build_site(store, out)
+    assert [p for p in again.written if p != "index.html"] == []  # the build time may tick
+
+    ingest_runs(
+        store,
+        [
+            run(
+                commit=sha("new"),
+                parents=(sha("commit-23"),),
+                benchmarks=(benchmark(suite=GEMM, params=VARIANTS[1], latency=6e-4),),
+                started_at="2026-10-30T10:00:00+00:00",
+            )
+        ],
+    )
+    one_run = build_site(store, out)
+    assert GEMM_PAGE in one_run.written and "runs.html" in one_run.written
+    assert EVIL_PAGE not in one_run.written and "static/charts.js" not in one_run.written
+    assert (out / EVIL_PAGE).stat().st_mtime_ns == mtimes[out / EVIL_PAGE]
+
+    add_alert(store, VARIANTS[1], 20, "regression", 1.3, "open")
+    alerted = build_site(store, out)
+    assert GEMM_PAGE in alerted.written and EVIL_PAGE not in alerted.written
+    assert "index.html" in alerted.written
+
+    (out / GEMM_PAGE).unlink()  # a page lost from the folder is written again
+    assert GEMM_PAGE in build_site(store, out).written
+    store.close()
+
+
+def test_a_rebuild_with_other_options_rewrites_the_pages(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    build_site(store, out)
+    relinked = build_site(store, out, repo_url="https://github.example/acme/models")
+    assert GEMM_PAGE in relinked.written
+    assert "https://github.example/acme/models/commit/" in (out / GEMM_PAGE).read_text()
+
+
+def test_benchmark_file_names_are_readable_stable_and_collision_free() -> None:
+    page = naming.benchmark_page("suites/mlx/test_gemm", "test_gemm")
+    assert re.fullmatch(r"b/suites-mlx-test_gemm--test_gemm-[0-9a-f]{8}\.html", page)
+    assert page == naming.benchmark_page("suites/mlx/test_gemm", "test_gemm")
+    alike = {naming.benchmark_page("s", n) for n in ("a b", "a-b", "a/b", "A B")}
+    assert len(alike) == 4
+    assert naming.safe_href("javascript:alert(1)") is None
+    assert naming.safe_href("https://ci.example/1") == "https://ci.example/1"
+
+
+def test_the_pull_request_page_shows_the_comparisons_verdicts(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    build_site(store, out)
+    text = (out / naming.pull_request_page(PR_NUMBER)).read_text()
+    rows = re.findall(r'<tr class="verdict-(\w+)">(.*?)</tr>', text, re.DOTALL)
+    by_metric = {(re.search(r"<td>(\w+) <span", r).group(1), v) for v, r in rows}  # type: ignore[union-attr]
+    assert ("latency", "regression") in by_metric  # 1.5 ms against 1.2 ms
+    assert sum(v == "missing" for v, _ in rows) == 4  # two benchmarks, two metrics each
+    assert "first-parent step" in text  # the baseline is the PR's parent on main
+
+
+def test_verdict_rows_put_the_worst_first() -> None:
+    def verdict(name: str, verdict: str, ratio: float | None) -> Comparison:
+        ci = (ratio * 0.98, ratio * 1.02) if ratio else None
+        return Comparison(name, {"n": 1}, "latency", "s", "lower", verdict, ratio, ci, None, 5, 5)  # type: ignore[arg-type]
+
+    rows = verdict_rows(
+        [
+            verdict("a", "unchanged", 1.0),
+            verdict("b", "regression", 1.25),
+            verdict("c", "new", None),
+        ]
+    )
+    assert [r.verdict for r in rows] == ["regression", "new", "unchanged"]
+    assert rows[0].ratio == "x1.250 (+25.0%)" and rows[0].ci == "1.225 to 1.275"
+
+
+def test_dashboard_command_builds_and_refuses_bad_input(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    from perfci.store import open_store
+
+    store = open_store(f"sqlite:///{db}")
+    seed(store)
+    store.close()
+    url = f"sqlite:///{db}"
+    out = tmp_path / "site"
+    done = perfci("dashboard", "--db", url, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"Dashboard: {out / 'index.html'}" in done.stdout
+
+    for args, message in (
+        (["--repo-url", "javascript:alert(1)"], "--repo-url must be an http(s) address"),
+        (["--base-url", "ftp://x"], "--base-url must be an http(s) address"),
+        (["--out", str(db)], "exists and is not a folder"),
+        (["--db", f"sqlite:///{tmp_path / 'none.db'}"], "no perfci store at"),
+    ):
+        fresh = tmp_path / "fresh"
+        cli = ["dashboard", "--db", url, "--out", str(fresh), *args]
+        result = perfci(*cli, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.splitlines()) == 1
+        assert not fresh.exists() and not (tmp_path / "none.db").exists()
+
+
+def test_the_chart_library_is_vendored_pinned_and_licensed() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+", vendored_version())
+    assert (TARGET / "LICENSE").read_text().startswith("The MIT License")
+    assert f"uPlot (v{vendored_version()})" in (TARGET / "uPlot.iife.min.js").read_text()[:200]
+    with pytest.raises(ValueError, match="not an exact version"):
+        update("latest", target=Path("/nonexistent"))
+
+
+def test_machines_page_lists_fingerprints(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    out = tmp_path / "site"
+    build_site(store, out)
+    text = (out / "machines.html").read_text()
+    with store.engine.connect() as conn:
+        fingerprints = conn.execute(select(Machine.fingerprint)).scalars().all()
+    assert len(fingerprints) == 2 and all(f in text for f in fingerprints)
+    assert "Apple M2" in text and "2.8.0" in text
