@@ -49,7 +49,17 @@ def db(tmp_path: Path) -> Path:
 
 def test_every_command_has_help(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    for command in ("run", "ingest", "compare", "detect", "runs", "history", "dashboard", "db", "doctor"):
+    for command in (
+        "run",
+        "ingest",
+        "compare",
+        "detect",
+        "runs",
+        "history",
+        "dashboard",
+        "db",
+        "doctor",
+    ):
         result = perfci(command, "--help", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "usage: perfci" in result.stdout

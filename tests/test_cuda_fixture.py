@@ -62,7 +62,10 @@ def test_the_gpu_run_ingests_and_compares_unchanged_with_itself(
     store: Store = open_store(sqlite_url)
     (stored,) = ingest_runs(store, [dataclasses.replace(gpu_run, commit=CommitInfo(sha="c" * 40))])
     rows = run_metrics(store, stored.run_id)
-    verdicts = {c.verdict for c in compare_metrics(rows, rows, run_outcomes(store, stored.run_id))}
+    verdicts = {
+        c.verdict for c in compare_metrics([rows], [rows], run_outcomes(store, stored.run_id))
+    }
     store.close()
-    assert verdicts <= {"unchanged", "inconclusive"}  # single-sample metrics are inconclusive
-    assert "unchanged" in verdicts
+    # A run against itself is never a change; with one run a side and run-to-run noise
+    # only assumed, most verdicts honestly stay inconclusive.
+    assert verdicts <= {"unchanged", "inconclusive"}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from perfci.compare import choose_baseline, compare_runs
+from perfci.baseline import choose_baseline, compare_runs
 from perfci.dashboard.data import Catalog
 from perfci.dashboard.naming import params_label
 from perfci.store import Store
@@ -86,7 +86,7 @@ def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
         assert head is not None
         baseline = choose_baseline(store, head, first_parent_chain(store, head.sha))
         base = catalog.runs[baseline.run.id] if baseline.run else None
-        verdicts = compare_runs(store, base.id, head.id) if base else []
+        verdicts = compare_runs(store, [r.id for r in baseline.runs], [head.id]) if base else []
         rows = verdict_rows(verdicts)
         pages[number] = {
             "number": number,
