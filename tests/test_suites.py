@@ -47,7 +47,12 @@ SKIPPED = {
     ("suites/coreml/test_coreml_predict", "test_load"): "Core ML prediction needs macOS",
     ("suites/coreml/test_coreml_predict", "test_predict"): "Core ML prediction needs macOS",
 }
-ALLOWED_SKIPS = ("Core ML prediction needs macOS", "NumPy has no bfloat16", "4-bit needs torchao")
+ALLOWED_SKIPS = (
+    "Core ML prediction needs macOS",
+    "NumPy has no bfloat16",
+    "NumPy has no half-precision BLAS",
+    "4-bit needs torchao",
+)
 
 
 @pytest.fixture(scope="module")
