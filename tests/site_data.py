@@ -159,7 +159,8 @@ def page_data(out: Path, page: str) -> dict[str, Any]:
                             s["median"][k], s["q1"][k], s["q3"][k] = v, q1[i], q3[i]
             chart["series"] = [series[m] for m in sorted(series, key=int)]
             for e in chart["events"]:
-                e["x"] = next((i for i, p in enumerate(positions) if p >= e["x"]), None) if e["x"] is not None else None
+                if e["x"] is not None:
+                    e["x"] = next((i for i, p in enumerate(positions) if p >= e["x"]), None)
     return {
         "commits": commits,
         "runs": runs,

@@ -195,6 +195,9 @@ def test_benchmark_file_names_are_readable_stable_and_collision_free() -> None:
     assert page == naming.benchmark_page("suites/mlx/test_gemm", "test_gemm")
     alike = {naming.benchmark_page("s", n) for n in ("a b", "a-b", "a/b", "A B")}
     assert len(alike) == 4
+    assert naming.pull_request_url("https://acme.github.io/models/", 7) == (
+        "https://acme.github.io/models/pr/7.html"
+    )
     assert naming.safe_href("javascript:alert(1)") is None
     assert naming.safe_href("https://ci.example/1") == "https://ci.example/1"
 

@@ -40,7 +40,7 @@ def environment_events(catalog: Catalog, trend: Trend) -> list[tuple[int, int, s
 
 def alert_events(catalog: Catalog, trend: Trend) -> dict[tuple[int, str], list[dict[str, Any]]]:
     """Per benchmark and metric: its alerts, at the position of the alerted commit's run."""
-    at = {}
+    at: dict[tuple[int, int], int] = {}
     for i, run in enumerate(trend.runs):
         at.setdefault((run.commit_id, run.machine_id), i)
     out: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)

@@ -19,6 +19,7 @@ from perfci.store.models import Measurement
 
 CHUNK_RUNS = 100
 _FETCH = 20_000
+Series = list[list[float | None]]  # medians, q1s, q3s
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 
 
@@ -139,10 +140,11 @@ def read_charts(
 
 
 def chunk_script(
-    trend: Trend, chunk: int, charts: dict[str, dict[int, list[list[float | None]]]]
+    trend: Trend, chunk: int, charts: dict[str, dict[int, Series]]
 ) -> tuple[bytes, dict[str, int], list[int]]:
     """A page's chunk as a script (it calls perfciChunk: pages load it from file:// too) and
-    the number of points per chart and the positions of its runs. Runs are listed only where the page has data."""
+    the number of points per chart and the positions of its runs (those where the page
+    has data: only they are listed)."""
     start = chunk * CHUNK_RUNS
     used: set[int] = set()
     counts: dict[str, int] = {}

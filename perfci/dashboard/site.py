@@ -14,9 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from perfci import __version__
 from perfci.dashboard import naming
-from perfci.dashboard.data import BenchmarkInfo, Catalog, RunInfo, load_catalog
-from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
+from perfci.dashboard.data import Catalog, RunInfo, load_catalog
 from perfci.dashboard.manifest import SiteWriter
+from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
 from perfci.dashboard.pulls import pull_requests
 from perfci.paths import dashboards_dir
 from perfci.report.text import format_value
