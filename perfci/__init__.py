@@ -31,6 +31,8 @@ _EXPORTS = {
     "load_results_file": "perfci.store.importers",
     "Ingested": "perfci.store.ingest",
     "ingest_runs": "perfci.store.ingest",
+    "build_site": "perfci.dashboard",
+    "pull_request_url": "perfci.dashboard.naming",
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Store",
     "StoreError",
     "__version__",
+    "build_site",
     "choose_baseline",
     "compare_metrics",
     "compare_runs",
@@ -54,6 +57,7 @@ __all__ = [
     "load_results_file",
     "open_store",
     "parse_run",
+    "pull_request_url",
 ]
 
 if TYPE_CHECKING:

@@ -4,8 +4,12 @@ and hostile strings in commit subjects, benchmark names and parameters."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from factories import ENVIRONMENT, MACHINE, benchmark, run, sha
 from sqlalchemy import select
@@ -113,3 +117,53 @@ def add_alert(
             )
         )
         session.commit()
+
+
+def page_data(out: Path, page: str) -> dict[str, Any]:
+    """A benchmark page's data as its script assembles it: header JSON plus history chunks
+    (each chunk script is `perfciChunk(<JSON>);`), one x per run that has a point."""
+    html = (out / page).read_text()
+    header = json.loads(re.search(r'id="perfci-page">(.*?)</script>', html, re.S)[1])  # type: ignore[index]
+    chunks = []
+    for path in header["chunks"]:
+        text = (out / path).read_text()
+        assert text.startswith("perfciChunk(") and text.endswith(");\n"), path
+        chunks.append(json.loads(text[len("perfciChunk(") : -3]))
+    at = {int(p): r for c in chunks for p, r in c["runs"].items()}
+    positions = sorted(at)
+    x = {p: i for i, p in enumerate(positions)}
+    machine_ids = list(header["machines"])
+    commits: list[list[str]] = []
+    commit_of: dict[str, int] = {}
+    runs = []
+    for p in positions:
+        r = at[p]
+        if r[0] not in commit_of:
+            commit_of[r[0]] = len(commits)
+            commits.append(r[:3])
+        runs.append([commit_of[r[0]], machine_ids.index(str(r[3])), r[4], r[5]])
+    n = len(runs)
+    for variant in header["variants"]:
+        for chart in variant["charts"]:
+            series: dict[str, dict[str, Any]] = {}
+            for c in chunks:
+                for m, (med, q1, q3) in c["charts"].get(chart["id"], {}).items():
+                    s = series.setdefault(
+                        m,
+                        {"machine": machine_ids.index(m)}
+                        | {k: [None] * n for k in ("median", "q1", "q3")},
+                    )
+                    for i, v in enumerate(med):
+                        if v is not None:
+                            k = x[c["start"] + i]
+                            s["median"][k], s["q1"][k], s["q3"][k] = v, q1[i], q3[i]
+            chart["series"] = [series[m] for m in sorted(series, key=int)]
+            for e in chart["events"]:
+                if e["x"] is not None:
+                    e["x"] = next((i for i, p in enumerate(positions) if p >= e["x"]), None)
+    return {
+        "commits": commits,
+        "runs": runs,
+        "machines": [header["machines"][m] for m in machine_ids],
+        "variants": header["variants"],
+    }

@@ -8,6 +8,8 @@ import sys
 import perfci
 
 PUBLIC = {
+    "build_site",
+    "pull_request_url",
     "Baseline",
     "BenchmarkResult",
     "CommitInfo",

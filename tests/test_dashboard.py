@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from factories import benchmark, run, sha
-from site_data import EVIL, EVIL_SUITE, GEMM, PR_NUMBER, VARIANTS, add_alert, seed
+from site_data import EVIL, EVIL_SUITE, GEMM, PR_NUMBER, VARIANTS, add_alert, page_data, seed
 from sqlalchemy import func, select
 from test_cli import perfci
 
@@ -80,9 +80,10 @@ def test_site_has_every_page_and_nothing_from_the_store_becomes_markup(
     overview = (out / "index.html").read_text()
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in overview
     gemm = (out / GEMM_PAGE).read_text()
-    embedded = json.loads(parse(out / GEMM_PAGE).scripts[0])
+    embedded = page_data(out, GEMM_PAGE)
     assert embedded["commits"][0][1].endswith(EVIL)  # the subject, exact, as data
-    assert "\\u003cscript\\u003e" in gemm
+    chunks = "".join((out / p).read_text() for p in re.findall(r'src="\.\./(d/[^"]+)"', gemm))
+    assert "\\u003cscript\\u003e" in chunks and EVIL not in chunks
 
 
 def test_the_site_works_offline_from_any_folder(store: Store, tmp_path: Path) -> None:
@@ -112,7 +113,7 @@ def test_chart_data_holds_every_stored_point_and_the_events(store: Store, tmp_pa
     seed(store)
     out = tmp_path / "site"
     build_site(store, out)
-    data = json.loads(parse(out / GEMM_PAGE).scripts[0])
+    data = page_data(out, GEMM_PAGE)
     with store.engine.connect() as conn:
         stored = dict(
             conn.execute(
@@ -194,6 +195,9 @@ def test_benchmark_file_names_are_readable_stable_and_collision_free() -> None:
     assert page == naming.benchmark_page("suites/mlx/test_gemm", "test_gemm")
     alike = {naming.benchmark_page("s", n) for n in ("a b", "a-b", "a/b", "A B")}
     assert len(alike) == 4
+    assert naming.pull_request_url("https://acme.github.io/models/", 7) == (
+        "https://acme.github.io/models/pr/7.html"
+    )
     assert naming.safe_href("javascript:alert(1)") is None
     assert naming.safe_href("https://ci.example/1") == "https://ci.example/1"
 

@@ -149,7 +149,7 @@ def _point(page: Any, chart: str, x: int) -> tuple[float, float]:
 
 def test_hover_shows_the_commit_and_click_opens_it(gemm: Any) -> None:
     chart = gemm.evaluate("Object.keys(window.perfciCharts).find(k => k.endsWith('-latency'))")
-    runs = gemm.evaluate("JSON.parse(document.getElementById('perfci-data').textContent)")
+    runs = gemm.evaluate("window.perfciData")
     for x in (0, 5, len(runs["runs"]) - 1):
         run = runs["runs"][x]
         sha, subject, _ = runs["commits"][run[0]]

@@ -1,14 +1,65 @@
-// Benchmark page: one uPlot chart per variant and metric. The data is embedded in the
-// page as JSON (no fetch: pages open from file://). Text from the store goes into the
-// DOM through textContent only.
+// Benchmark page: one uPlot chart per variant and metric. The page embeds its charts and
+// events as JSON; the points come from the history chunks (chunks.js), which are joined
+// here, keeping only the runs where this page has a value. Text from the store goes into
+// the DOM through textContent only.
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("perfci-data").textContent);
+  var data = (window.perfciData = assemble(
+    JSON.parse(document.getElementById("perfci-page").textContent), window.perfciChunks || []));
   var repo = JSON.parse(document.getElementById("perfci-repo").textContent);
   var tip = document.getElementById("tip");
   var charts = (window.perfciCharts = {});
   var byId = {};
   data.variants.forEach(function (v) { v.charts.forEach(function (c) { byId[c.id] = c; }); });
+
+  // Chunks → {commits, runs, machines, variants} with one x per run that has a point.
+  function assemble(page, chunks) {
+    var at = {}, positions = [];
+    chunks.forEach(function (chunk) {
+      Object.keys(chunk.runs).forEach(function (p) { at[p] = chunk.runs[p]; positions.push(+p); });
+    });
+    positions.sort(function (a, b) { return a - b; });
+    var x = {}, commits = [], commitOf = {}, runs = [], machineIds = Object.keys(page.machines);
+    var machineIndex = {};
+    machineIds.forEach(function (m, i) { machineIndex[m] = i; });
+    positions.forEach(function (p, i) {
+      var r = at[p];
+      x[p] = i;
+      if (!(r[0] in commitOf)) { commitOf[r[0]] = commits.length; commits.push([r[0], r[1], r[2]]); }
+      runs.push([commitOf[r[0]], machineIndex[r[3]], r[4], r[5]]);
+    });
+    var n = runs.length;
+    function place(p) {  // an event at a run this page lacks: the next run it has
+      if (p == null) return null;
+      for (var i = 0; i < positions.length; i++) if (positions[i] >= p) return i;
+      return null;
+    }
+    page.variants.forEach(function (v) {
+      v.charts.forEach(function (c) {
+        var series = {};
+        chunks.forEach(function (chunk) {
+          var part = chunk.charts[c.id];
+          if (!part) return;
+          Object.keys(part).forEach(function (m) {
+            var s = series[m];
+            if (!s) s = series[m] = { machine: machineIndex[m], median: new Array(n).fill(null),
+              q1: new Array(n).fill(null), q3: new Array(n).fill(null) };
+            var values = part[m];
+            for (var i = 0; i < values[0].length; i++) {
+              if (values[0][i] == null) continue;
+              var k = x[chunk.start + i];
+              s.median[k] = values[0][i]; s.q1[k] = values[1][i]; s.q3[k] = values[2][i];
+            }
+          });
+        });
+        c.series = Object.keys(series).sort(function (a, b) { return a - b; })
+          .map(function (m) { return series[m]; });
+        c.events = c.events.map(function (e) { return Object.assign({}, e, { x: place(e.x) }); });
+      });
+    });
+    return { commits: commits, runs: runs, variants: page.variants,
+      machines: machineIds.map(function (m) { return page.machines[m]; }) };
+  }
 
   var SCALES = {
     s: [[1e-9, "ns"], [1e-6, "µs"], [1e-3, "ms"], [1, "s"]],

@@ -1,5 +1,5 @@
-"""A benchmark page's chart data: per metric and variant, one aligned series per machine,
-with alerts and environment changes as events, and the overview's row for each variant."""
+"""A benchmark page's small header (its charts, events and chunk scripts; the points are in
+the chunks) and the overview's row for each variant."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from perfci.compare import environment_differences
-from perfci.dashboard.data import BenchmarkInfo, Catalog, Point, RunInfo
+from perfci.dashboard.data import BenchmarkInfo, Catalog
+from perfci.dashboard.history import ChartChunks, Trend, chart_id
 from perfci.dashboard.naming import params_label, variant_anchor
 from perfci.report.text import format_value
 
@@ -18,58 +19,86 @@ SPARK_W, SPARK_H = 120, 24
 CHANGE_FLAG = 0.05  # the overview colours a latest change beyond this fraction
 
 
-def _event_text(machine: str, diffs: Sequence[str]) -> str:
-    return f"{machine}: environment changed: {'; '.join(diffs) or 'fingerprint only'}"
+def environment_events(catalog: Catalog, trend: Trend) -> list[tuple[int, int, str]]:
+    """(position, machine, text) where a machine's environment differs from its last run's."""
+    events = []
+    last: dict[int, int] = {}
+    for at, run in enumerate(trend.runs):
+        before = last.get(run.machine_id)
+        if before is not None and before != run.environment_id:
+            old, new = (
+                {k: v for k, v in catalog.environments[e].items() if k != "id"}
+                for e in (before, run.environment_id)
+            )
+            diffs = environment_differences(old, new)
+            machine = catalog.machines[run.machine_id]["name"]
+            text = f"{machine}: environment changed: {'; '.join(diffs) or 'fingerprint only'}"
+            events.append((at, run.machine_id, text))
+        last[run.machine_id] = run.environment_id
+    return events
 
 
-def page_data(
-    catalog: Catalog, benchmarks: Sequence[BenchmarkInfo], points: Sequence[Point]
-) -> dict[str, Any]:
-    """JSON-ready data for one benchmark page. x is the index of a run in `runs`."""
-    trend = {r.id for r in catalog.trend_runs()}
-    points = [p for p in points if p.run_id in trend]
-    runs: list[RunInfo] = sorted(
-        {catalog.runs[p.run_id] for p in points}, key=lambda r: (r.started_at, r.id)
-    )
-    x_of = {r.id: i for i, r in enumerate(runs)}
-    commits: dict[str, int] = {}
-    commit_rows: list[list[Any]] = []
-    machine_ids = sorted({r.machine_id for r in runs})
-    machine_index = {m: i for i, m in enumerate(machine_ids)}
-    run_rows = []
-    for run in runs:
-        if run.sha not in commits:
-            commits[run.sha] = len(commit_rows)
-            when = run.author_time or run.started_at
-            commit_rows.append([run.sha, run.subject or "", when.strftime("%Y-%m-%d")])
-        run_rows.append(
-            [
-                commits[run.sha],
-                machine_index[run.machine_id],
-                run.started_at.strftime("%Y-%m-%d %H:%M"),
-                run.id,
-            ]
-        )
-
-    env_events = _environment_events(catalog, runs, x_of)
-    by_chart: dict[tuple[int, str], list[Point]] = defaultdict(list)
-    for p in points:
-        by_chart[(p.benchmark_id, p.metric)].append(p)
-    alerts = defaultdict(list)
+def alert_events(catalog: Catalog, trend: Trend) -> dict[tuple[int, str], list[dict[str, Any]]]:
+    """Per benchmark and metric: its alerts, at the position of the alerted commit's run."""
+    at: dict[tuple[int, int], int] = {}
+    for i, run in enumerate(trend.runs):
+        at.setdefault((run.commit_id, run.machine_id), i)
+    out: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for alert in catalog.alerts:
-        alerts[(alert.benchmark_id, alert.metric)].append(alert)
+        machine = catalog.machines[alert.machine_id]["name"]
+        out[(alert.benchmark_id, alert.metric)].append(
+            {
+                "x": at.get((alert.commit_id, alert.machine_id)),
+                "kind": alert.kind,
+                "status": alert.status,
+                "text": f"{machine}: {alert.kind} x{alert.magnitude:.3f} at {alert.sha[:12]}"
+                f" ({alert.status})",
+            }
+        )
+    return out
 
+
+def page_header(
+    catalog: Catalog,
+    benchmarks: Sequence[BenchmarkInfo],
+    extra: dict[str, Any],
+    env_events: Sequence[tuple[int, int, str]],
+    alerts: dict[tuple[int, str], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """What the page embeds: machines, variants and charts (with point counts and events).
+    `extra` is the page's record: per chunk its script, counts and machines per chart."""
+    counts: dict[str, int] = defaultdict(int)
+    machines: dict[str, set[int]] = defaultdict(set)
+    positions = {p for chunk in extra["chunks"].values() for p in chunk["positions"]}
+    for chunk in extra["chunks"].values():
+        for cid, n in chunk["counts"].items():
+            counts[cid] += n
+        for cid, ms in chunk["machines"].items():
+            machines[cid].update(ms)
     variants = []
     for bench in sorted(benchmarks, key=lambda b: params_label(b.params)):
+        metrics = [m for m in extra["meta"] if m[0] == bench.key]
         charts = []
-        metrics = sorted(m for b, m in by_chart if b == bench.id)
-        metrics.sort(key=lambda m: (m not in PRIMARY_METRICS, m))
-        for metric in metrics:
-            chart = _chart(
-                catalog, bench, metric, by_chart[(bench.id, metric)], x_of, machine_index
+        for _, metric, unit, direction in metrics:
+            cid = chart_id(bench.key, metric)
+            on = machines[cid]
+            events = [
+                {"x": x, "kind": "environment", "text": t}
+                for x, m, t in env_events
+                if m in on and x in positions
+            ]
+            charts.append(
+                {
+                    "id": cid,
+                    "metric": metric,
+                    "unit": unit,
+                    "direction": direction,
+                    "count": counts[cid],
+                    "machines": sorted(catalog.machines[m]["name"] for m in on),
+                    "events": events + alerts.get((bench.id, metric), []),
+                }
             )
-            events = env_events + _alert_events(catalog, alerts[(bench.id, metric)], runs)
-            charts.append(chart | {"events": events})
+        charts.sort(key=lambda c: (c["metric"] not in PRIMARY_METRICS, c["metric"]))
         variants.append(
             {
                 "anchor": variant_anchor(bench.key),
@@ -78,97 +107,29 @@ def page_data(
                 "charts": charts,
             }
         )
+    names = {m for ms in machines.values() for m in ms}
     return {
-        "commits": commit_rows,
-        "runs": run_rows,
-        "machines": [catalog.machines[m]["name"] for m in machine_ids],
+        "machines": {str(m): catalog.machines[m]["name"] for m in sorted(names)},
         "variants": variants,
+        "chunks": [extra["chunks"][c]["path"] for c in sorted(extra["chunks"], key=int)],
     }
-
-
-def _chart(
-    catalog: Catalog,
-    bench: BenchmarkInfo,
-    metric: str,
-    points: Sequence[Point],
-    x_of: dict[int, int],
-    machine_index: dict[int, int],
-) -> dict[str, Any]:
-    n = len(x_of)
-    series: dict[int, dict[str, list[float | None]]] = {}
-    for p in points:
-        machine = catalog.runs[p.run_id].machine_id
-        s = series.setdefault(machine, {"median": [None] * n, "q1": [None] * n, "q3": [None] * n})
-        x = x_of[p.run_id]
-        s["median"][x], s["q1"][x], s["q3"][x] = p.median, p.q1, p.q3
-    return {
-        "id": f"{variant_anchor(bench.key)}-{metric}",
-        "metric": metric,
-        "unit": points[0].unit,
-        "direction": points[0].direction,
-        "count": len(points),
-        "series": [{"machine": machine_index[m]} | s for m, s in sorted(series.items())],
-    }
-
-
-def _environment_events(
-    catalog: Catalog, runs: Sequence[RunInfo], x_of: dict[int, int]
-) -> list[dict[str, Any]]:
-    events = []
-    last: dict[int, int] = {}
-    for run in runs:
-        before = last.get(run.machine_id)
-        if before is not None and before != run.environment_id:
-            old, new = (
-                {k: v for k, v in catalog.environments[e].items() if k != "id"}
-                for e in (before, run.environment_id)
-            )
-            machine = catalog.machines[run.machine_id]["name"]
-            events.append(
-                {
-                    "x": x_of[run.id],
-                    "kind": "environment",
-                    "text": _event_text(machine, environment_differences(old, new)),
-                }
-            )
-        last[run.machine_id] = run.environment_id
-    return events
-
-
-def _alert_events(catalog: Catalog, alerts: Sequence[Any], runs: Sequence[RunInfo]) -> list[Any]:
-    events = []
-    for alert in alerts:
-        x = next(
-            (
-                i
-                for i, r in enumerate(runs)
-                if r.commit_id == alert.commit_id and r.machine_id == alert.machine_id
-            ),
-            None,
-        )
-        machine = catalog.machines[alert.machine_id]["name"]
-        events.append(
-            {
-                "x": x,
-                "kind": alert.kind,
-                "status": alert.status,
-                "text": f"{machine}: {alert.kind} x{alert.magnitude:.3f} at {alert.sha[:12]}"
-                f" ({alert.status})",
-            }
-        )
-    return events
 
 
 def overview_rows(
-    catalog: Catalog, data: dict[str, Any], benchmarks: Sequence[BenchmarkInfo], href: str
+    catalog: Catalog,
+    header: dict[str, Any],
+    benchmarks: Sequence[BenchmarkInfo],
+    recent: dict[int, dict[str, ChartChunks]],
+    href: str,
 ) -> list[dict[str, Any]]:
-    """One row per variant: its sparkline (primary metric, busiest machine) and latest change."""
+    """One row per variant: its sparkline (primary metric, busiest machine, from the two
+    newest chunks) and latest change."""
     by_anchor = {variant_anchor(b.key): b for b in benchmarks}
     rows = []
-    for variant in data["variants"]:
+    for variant in header["variants"]:
         bench = by_anchor[variant["anchor"]]
-        charts = {c["metric"]: c for c in variant["charts"]}
-        metric = next((m for m in PRIMARY_METRICS if m in charts), min(charts, default=None))
+        metrics = [c["metric"] for c in variant["charts"]]
+        metric = next((m for m in PRIMARY_METRICS if m in metrics), min(metrics, default=None))
         row: dict[str, Any] = {
             "href": f"{href}#{variant['anchor']}",
             "suite": bench.suite,
@@ -177,24 +138,26 @@ def overview_rows(
             "backend": str(bench.params.get("backend", "")),
             "device": str(bench.params.get("device", "")),
             "dtype": str(bench.params.get("dtype", "")),
-            "machines": sorted(
-                {data["machines"][s["machine"]] for c in variant["charts"] for s in c["series"]}
-            ),
+            "machines": sorted({m for c in variant["charts"] for m in c["machines"]}),
             "metric": metric,
             "spark": "",
             "latest": "",
             "change": None,
             "change_class": "",
         }
-        if metric is not None:
-            chart = charts[metric]
-            busiest = max(chart["series"], key=lambda s: sum(v is not None for v in s["median"]))
-            values = [v for v in busiest["median"] if v is not None]
-            row["spark"] = _sparkline(values[-SPARK_POINTS:])
-            row["latest"] = format_value(values[-1], chart["unit"])
-            if len(values) >= 2 and values[-2] > 0:
-                change = values[-1] / values[-2] - 1
-                worse = change > 0 if chart["direction"] == "lower" else change < 0
+        chart = recent.get(bench.id, {}).get(metric or "")
+        if chart is not None:
+            values: dict[int, list[float]] = defaultdict(list)
+            for c in sorted(chart.chunks):
+                for machine, (medians, _, _) in chart.chunks[c].items():
+                    values[machine].extend(v for v in medians if v is not None)
+            busiest = max(sorted(values), key=lambda m: len(values[m]))
+            series = values[busiest]
+            row["spark"] = _sparkline(series[-SPARK_POINTS:])
+            row["latest"] = format_value(series[-1], chart.unit)
+            if len(series) >= 2 and series[-2] > 0:
+                change = series[-1] / series[-2] - 1
+                worse = change > 0 if chart.direction == "lower" else change < 0
                 row["change"] = round(change * 100, 1)
                 row["change_class"] = (
                     ("worse" if worse else "better") if abs(change) >= CHANGE_FLAG else ""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = ".perfci-site.json"
-FORMAT = 1
+FORMAT = 2
 
 
 def digest(content: bytes) -> str:
@@ -24,6 +24,8 @@ class SiteWriter:
     inputs: str
     previous_files: dict[str, str]
     previous_pages: dict[str, Any]
+    previous_state: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     pages: dict[str, Any] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
@@ -38,7 +40,17 @@ class SiteWriter:
             manifest = {}
         if manifest.get("format") != FORMAT or manifest.get("inputs") != inputs:
             return cls(out, inputs, manifest.get("files", {}), {})
-        return cls(out, inputs, manifest["files"], manifest.get("pages", {}))
+        return cls(
+            out, inputs, manifest["files"], manifest.get("pages", {}), manifest.get("state", {})
+        )
+
+    def all_present(self) -> bool:
+        """Whether every file of the last build is still there (else nothing is reused)."""
+        return all((self.out / path).is_file() for path in self.previous_files)
+
+    def keep(self, path: str) -> None:
+        """Carry a file of the last build over unread and unwritten (an immutable chunk)."""
+        self.files[path] = self.previous_files[path]
 
     def reusable(self, path: str, key: str) -> Any | None:
         """What the last build kept for page `path` when its key is unchanged and the
@@ -79,6 +91,7 @@ class SiteWriter:
             "inputs": self.inputs,
             "files": self.files,
             "pages": self.pages,
+            "state": self.state,
         }
         (self.out / MANIFEST).write_text(json.dumps(manifest, sort_keys=True))
         return removed

@@ -32,6 +32,12 @@ def pull_request_page(number: int) -> str:
     return f"pr/{number}.html"
 
 
+def pull_request_url(base_url: str, number: int) -> str:
+    """The pull-request page's address under the published site's root `base_url` (what
+    `--base-url` names), for the PR comment to link to; stable across builds."""
+    return f"{base_url.rstrip('/')}/{pull_request_page(number)}"
+
+
 def machine_anchor(machine_id: int) -> str:
     return f"m-{machine_id}"
 

@@ -14,16 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from perfci import __version__
 from perfci.dashboard import naming
-from perfci.dashboard.charts import overview_rows, page_data
-from perfci.dashboard.data import (
-    BenchmarkInfo,
-    Catalog,
-    RunInfo,
-    load_catalog,
-    measurement_state,
-    points_of,
-)
+from perfci.dashboard.data import Catalog, RunInfo, load_catalog
 from perfci.dashboard.manifest import SiteWriter
+from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
 from perfci.dashboard.pulls import pull_requests
 from perfci.paths import dashboards_dir
 from perfci.report.text import format_value
@@ -76,26 +69,6 @@ def _static_files() -> list[tuple[str, bytes]]:
     ]
 
 
-def _groups(catalog: Catalog) -> dict[str, list[BenchmarkInfo]]:
-    groups: dict[str, list[BenchmarkInfo]] = defaultdict(list)
-    for bench in catalog.benchmarks.values():
-        groups[naming.benchmark_page(bench.suite, bench.name)].append(bench)
-    return groups
-
-
-def _page_key(
-    catalog: Catalog, benches: list[BenchmarkInfo], state: dict[int, tuple[int, int]]
-) -> str:
-    ids = {b.id for b in benches}
-    alerts = [
-        (a.id, a.status, a.kind, a.magnitude, a.commit_id, a.machine_id, a.metric)
-        for a in catalog.alerts
-        if a.benchmark_id in ids
-    ]
-    key = [sorted((i, state.get(i)) for i in ids), sorted(alerts)]
-    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
-
-
 def build_site(
     store: Store, out: Path, repo_url: str | None = None, base_url: str | None = None
 ) -> BuildReport:
@@ -106,32 +79,12 @@ def build_site(
     env = _templates()
     writer = SiteWriter.open(out, _inputs_digest(options))
     catalog = load_catalog(store)
-    state = measurement_state(store)
     common = {"repo_url": repo_url, "base_url": base_url, "version": __version__}
 
     for path, content in _static_files():
         writer.write(path, content)
 
-    rows: list[dict[str, Any]] = []
-    benchmark_template = env.get_template("benchmark.html")
-    for path, benches in sorted(_groups(catalog).items()):
-        key = _page_key(catalog, benches, state)
-        kept = writer.reusable(path, key)
-        if kept is None:
-            data = page_data(catalog, benches, points_of(store, (b.id for b in benches)))
-            kept = overview_rows(catalog, data, benches, path)
-            html = benchmark_template.render(
-                common,
-                root="../",
-                suite=benches[0].suite,
-                name=benches[0].name,
-                data=data,
-                alerts=[a for a in catalog.alerts if a.benchmark_id in {b.id for b in benches}],
-                machines=catalog.machines,
-            )
-            writer.write(path, html, key=key, extra=kept)
-        rows.extend(kept)
-
+    rows = _benchmark_pages(store, catalog, writer, env.get_template("benchmark.html"), common)
     pulls = pull_requests(store, catalog)
     for number, pull in pulls.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
