@@ -87,7 +87,9 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 for c in state.comments:
                     if c["id"] == int(segs[5]):
                         c["body"] = payload["body"]
-                        return self._send(200, {"id": c["id"], "html_url": f"{state.url}/c/{c['id']}"})
+                        return self._send(
+                            200, {"id": c["id"], "html_url": f"{state.url}/c/{c['id']}"}
+                        )
             # /repos/{o}/{r}/pulls/{n}
             if len(segs) == 5 and segs[3] == "pulls" and method == "GET":
                 number = int(segs[4])

@@ -59,8 +59,12 @@ class Rehearsal:
         self.outputs: list[str] = []
         # main's history on the runner: four runs of the base commit
         files = [
-            str(write(run(commit=self.base, benchmarks=(benchmark(HOSTILE, seed=i),)),
-                      tmp / f"base{i}.json"))
+            str(
+                write(
+                    run(commit=self.base, benchmarks=(benchmark(HOSTILE, seed=i),)),
+                    tmp / f"base{i}.json",
+                )
+            )
             for i in range(4)
         ]
         self.check(perfci("ingest", *files, "--db", self.db, cwd=self.repo))
@@ -179,7 +183,11 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
 def test_dry_run_prints_the_body_without_token_or_network(tmp_path: Path) -> None:
     report = tmp_path / "report.md"
     report.write_text("| a | b |\n")
-    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://127.0.0.1:9"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+    }
     done = perfci("comment", str(report), "--dry-run", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{MARKER}\n| a | b |\n" and TOKEN not in done.stderr
@@ -188,7 +196,11 @@ def test_dry_run_prints_the_body_without_token_or_network(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["--pr", "1e3"], {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"}, "not a pull-request number"),
+        (
+            ["--pr", "1e3"],
+            {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"},
+            "not a pull-request number",
+        ),
         (["--pr", "3"], {"GITHUB_REPOSITORY": "o/r"}, "$GITHUB_TOKEN is not set"),
         (["--pr", "3"], {"GITHUB_TOKEN": "x"}, "no repository"),
         ([], {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"}, "pass --pr N"),
@@ -199,6 +211,8 @@ def test_comment_bad_input_is_one_line(
 ) -> None:
     report = tmp_path / "report.md"
     report.write_text("x")
-    done = perfci("comment", str(report), *args, cwd=tmp_path, env={"PATH": os.environ["PATH"], **env})
+    done = perfci(
+        "comment", str(report), *args, cwd=tmp_path, env={"PATH": os.environ["PATH"], **env}
+    )
     assert done.returncode == 2 and message in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

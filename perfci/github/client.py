@@ -58,7 +58,8 @@ def _describe(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         message = ""
     detail = f": {' '.join(str(message).split())[:200]}" if message else ""
-    return f"{response.request.method} {response.request.url.path} answered {response.status_code}{detail}"
+    request = response.request
+    return f"{request.method} {request.url.path} answered {response.status_code}{detail}"
 
 
 class GitHubClient:

@@ -21,7 +21,9 @@ class Posted:
 
 
 def _note(report_url: str | None) -> str:
-    where = f"[the full report]({report_url})" if report_url else "the full report (the run's artifact)"
+    where = (
+        f"[the full report]({report_url})" if report_url else "the full report (the run's artifact)"
+    )
     return f"\n\n…trimmed to GitHub's size limit; see {where}.\n"
 
 
