@@ -57,6 +57,10 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         "runs",
         "history",
         "dashboard",
+        "comment",
+        "summary",
+        "context",
+        "rebuild",
         "db",
         "doctor",
     ):
@@ -324,3 +328,46 @@ def test_detect_bad_input_is_one_line(tmp_path: Path, content: str, message: str
     result = perfci("detect", str(path), cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_rebuild_recreates_the_store_from_results_files(tmp_path: Path) -> None:
+    data = tmp_path / "perfci-data" / "runs"
+    data.mkdir(parents=True)
+    for i in range(3):
+        write(run(commit=sha(i), run_id=f"run-{i}"), data / f"{i}.json")
+    url = f"sqlite:///{tmp_path / 'new' / 'perfci.db'}"
+    first = perfci("rebuild", "--from", str(data.parent), "--db", url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "3 runs stored, 0 already there, from 3 files" in first.stdout
+    snapshot = db_snapshot(tmp_path / "new" / "perfci.db")
+    again = perfci("rebuild", "--from", str(data.parent), "--db", url, cwd=tmp_path)
+    assert "0 runs stored, 3 already there" in again.stdout
+    assert db_snapshot(tmp_path / "new" / "perfci.db") == snapshot
+    listed = perfci("runs", "--db", url, cwd=tmp_path)
+    assert listed.stdout.count(sha(0)[:7]) + listed.stdout.count(sha(2)[:7]) >= 2
+
+    (data / "bad.json").write_text("{")
+    bad = perfci("rebuild", "--from", str(data), "--db", url, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "bad.json" in bad.stderr
+    empty = perfci("rebuild", "--from", str(tmp_path / "nowhere"), "--db", url, cwd=tmp_path)
+    assert empty.returncode == 2 and "is not a folder" in empty.stderr
+
+
+def test_summary_appends_to_the_step_summary(tmp_path: Path) -> None:
+    report = write_text(tmp_path / "report.md", "| a |\n")
+    summary = write_text(tmp_path / "summary.md", "# earlier step\n")
+    env = {"PATH": str(Path(sys.executable).parent), "GITHUB_STEP_SUMMARY": str(summary)}
+    done = perfci("summary", str(report), cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert summary.read_text() == "# earlier step\n| a |\n"
+    big = write_text(tmp_path / "big.md", "| row |\n" * 200_000)
+    perfci("summary", str(big), "--report-url", "https://x.example/r", cwd=tmp_path, env=env)
+    assert summary.stat().st_size < 1024 * 1024
+    assert summary.read_text().endswith("see [the full report](https://x.example/r).\n")
+    missing = perfci("summary", str(report), cwd=tmp_path, env={"PATH": env["PATH"]})
+    assert missing.returncode == 2 and "GITHUB_STEP_SUMMARY is not set" in missing.stderr
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -7,12 +7,42 @@ import sys
 from collections.abc import Sequence
 
 from perfci import __version__
-from perfci.cli import compare, dashboard, db, detect, doctor, history, ingest, run, runs
+from perfci.cli import (
+    comment,
+    compare,
+    context,
+    dashboard,
+    db,
+    detect,
+    doctor,
+    history,
+    ingest,
+    rebuild,
+    run,
+    runs,
+    summary,
+)
 from perfci.cli.common import UsageError
+from perfci.github.client import GitHubError
+from perfci.github.event import ContextError
 from perfci.results import ResultsError
 from perfci.store.engine import StoreError
 
-COMMANDS = (run, ingest, compare, detect, runs, history, dashboard, db, doctor)
+COMMANDS = (
+    run,
+    ingest,
+    compare,
+    detect,
+    runs,
+    history,
+    dashboard,
+    comment,
+    summary,
+    context,
+    rebuild,
+    db,
+    doctor,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.pytest_args = pytest_args
     try:
         code: int = args.handler(args)
-    except (UsageError, ResultsError, StoreError) as exc:
+    except (UsageError, ResultsError, StoreError, GitHubError, ContextError) as exc:
         print(f"perfci: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

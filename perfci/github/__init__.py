@@ -1,0 +1,1 @@
+"""GitHub: the REST client, the Actions context and the sticky pull-request comment."""

@@ -1,0 +1,81 @@
+"""One sticky comment per pull request: found by a hidden marker and its author,
+updated in place, created once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perfci.github.client import GitHubClient
+
+MARKER = "<!-- perfci:comment -->"
+DEFAULT_AUTHOR = "github-actions[bot]"
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
+SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub shows of $GITHUB_STEP_SUMMARY per step
+
+
+@dataclass(frozen=True)
+class Posted:
+    action: str  # "created" or "updated"
+    comment_id: int
+    url: str
+
+
+def _note(report_url: str | None) -> str:
+    where = (
+        f"[the full report]({report_url})" if report_url else "the full report (the run's artifact)"
+    )
+    return f"\n\n…trimmed to GitHub's size limit; see {where}.\n"
+
+
+def trim(text: str, limit: int, report_url: str | None = None, *, as_bytes: bool = False) -> str:
+    """`text` cut at a line boundary so that it, with a pointer to the full report, fits
+    `limit` characters (or UTF-8 bytes)."""
+
+    def size(s: str) -> int:
+        return len(s.encode()) if as_bytes else len(s)
+
+    if size(text) <= limit:
+        return text
+    note = _note(report_url)
+    budget = limit - size(note)
+    cut = text.encode()[:budget].decode(errors="ignore") if as_bytes else text[:budget]
+    if "\n" in cut:
+        cut = cut[: cut.rindex("\n")]
+    return cut + note
+
+
+def comment_body(markdown: str, report_url: str | None = None) -> str:
+    """The marker, then the comparator's Markdown, within GitHub's limit."""
+    return trim(f"{MARKER}\n{markdown.strip()}\n", COMMENT_LIMIT, report_url)
+
+
+def find_sticky(client: GitHubClient, repo: str, number: int, author: str) -> int | None:
+    for comment in client.paginate(f"repos/{repo}/issues/{number}/comments?per_page=100"):
+        login = (comment.get("user") or {}).get("login")
+        if login == author and MARKER in (comment.get("body") or ""):
+            return int(comment["id"])
+    return None
+
+
+def upsert_comment(
+    client: GitHubClient, repo: str, number: int, body: str, author: str = DEFAULT_AUTHOR
+) -> Posted:
+    """Update perfci's comment on the pull request, or create it when there is none."""
+    existing = find_sticky(client, repo, number, author)
+    if existing is None:
+        response = client.request(
+            "POST", f"repos/{repo}/issues/{number}/comments", json={"body": body}
+        )
+        action = "created"
+    else:
+        response = client.request(
+            "PATCH", f"repos/{repo}/issues/comments/{existing}", json={"body": body}
+        )
+        action = "updated"
+    data = response.json()
+    return Posted(action, int(data["id"]), str(data.get("html_url", "")))
+
+
+def pull_head_sha(client: GitHubClient, repo: str, number: int) -> str:
+    data = client.request("GET", f"repos/{repo}/pulls/{number}").json()
+    return str((data.get("head") or {}).get("sha", ""))

@@ -1,0 +1,114 @@
+"""What a pull request's CI run is about, from the event payload and the Actions
+environment; every field can be overridden by a flag."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+class ContextError(Exception):
+    """A context value that is missing or malformed; one line for the user."""
+
+
+@dataclass(frozen=True)
+class PullContext:
+    repository: str | None
+    pr_number: int | None
+    base_sha: str | None
+    head_sha: str | None
+    merge_base: str | None
+    run_url: str | None
+    api_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_payload(env: Mapping[str, str]) -> dict[str, Any]:
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return {}
+    try:
+        payload = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ContextError(f"cannot read the event payload {path}: {exc}") from None
+    return payload if isinstance(payload, dict) else {}
+
+
+def parse_pr_number(value: object) -> int:
+    """A pull-request number, which may come from untrusted data: a positive integer."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) < 10**9:
+        raise ContextError(f"{text[:40]!r} is not a pull-request number")
+    return int(text)
+
+
+def check_sha(value: str, what: str) -> str:
+    if not _SHA.match(value.lower()):
+        raise ContextError(f"{what} {value[:50]!r} is not a git sha")
+    return value.lower()
+
+
+def git_merge_base(a: str, b: str, cwd: Path | None = None) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "merge-base", a, b],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = done.stdout.strip()
+    return out if done.returncode == 0 and out else None
+
+
+def pull_context(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> PullContext:
+    """The PR number, base and head shas, merge-base and run URL; `overrides` (from flags)
+    win over the payload, the payload over the environment. The merge-base comes from git
+    when neither gives it."""
+    env = os.environ if env is None else env
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    payload = load_payload(env)
+    pull = payload.get("pull_request")
+    pull = pull if isinstance(pull, dict) else {}
+    repo = given.get("repository") or env.get("GITHUB_REPOSITORY")
+    if repo is not None and not _REPO.match(repo):
+        raise ContextError(f"{repo[:80]!r} is not an owner/name repository")
+    number: Any = given.get("pr_number", pull.get("number"))
+    base = given.get("base_sha") or (pull.get("base") or {}).get("sha")
+    head = given.get("head_sha") or (pull.get("head") or {}).get("sha")
+    base = check_sha(base, "base") if base else None
+    head = check_sha(head, "head") if head else None
+    merge_base = given.get("merge_base")
+    if merge_base:
+        merge_base = check_sha(merge_base, "merge-base")
+    elif base and head:
+        merge_base = git_merge_base(base, head)
+    server, run_id = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")
+    run_url = given.get("run_url") or (
+        f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+    )
+    return PullContext(
+        repository=repo,
+        pr_number=parse_pr_number(number) if number is not None else None,
+        base_sha=base,
+        head_sha=head,
+        merge_base=merge_base,
+        run_url=run_url,
+        api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+    )
