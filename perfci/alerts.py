@@ -18,8 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
+from perfci.config import Config
 from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, MIN_EFFECT, check_tail
 from perfci.store import Store
 from perfci.store.engine import write_transaction
@@ -199,9 +200,13 @@ def update_alerts(
     branch: str = "main",
     min_effect: float = MIN_EFFECT,
     recheck: int = RECHECK,
+    config: Config | None = None,
 ) -> list[AlertRow]:
     """Checks every series on `branch`'s first-parent history, stores the alerts it finds
-    (at most once each) and returns all alerts of those series, oldest first."""
+    (at most once each) and returns all alerts of those series, oldest first. With
+    `config`: per-benchmark minimum effects, and alerts (new or open) that an
+    acknowledgement matches get status `acknowledged` and its reason."""
+    config = config or Config()
     chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
     series = _series(store, chain)
     directions = _directions(store)
@@ -210,13 +215,15 @@ def update_alerts(
             select(Alert.benchmark_id, Alert.metric, Alert.machine_id, Alert.commit_id, Alert.kind)
         ).all()
     machine_of = _machine_fingerprints(store)
+    labels = _labels(store)
     stored: dict[tuple[int, str, str], set[tuple[int, str]]] = defaultdict(set)
     for bench, metric, mid, cid, kind in existing:
         stored[(bench, metric, machine_of[mid])].add((cid, kind))
     new: list[_Found] = []
     for key, points in series.items():
         direction = directions.get((key[0], key[1]), "lower")
-        for f in _scan(key, points, direction, stored[key], min_effect, recheck):
+        effect = config.min_effect_for(labels[key[0]], min_effect)
+        for f in _scan(key, points, direction, stored[key], effect, recheck):
             if (f.commit_id, f.kind) not in stored[key]:
                 stored[key].add((f.commit_id, f.kind))
                 new.append(f)
@@ -239,12 +246,41 @@ def update_alerts(
     if rows:
         with write_transaction(store.engine) as conn:
             conn.execute(insert(table_of(Alert)), rows)
+    _acknowledge(store, config, labels)
     new_keys = {(f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in new}
     return [
         row
         for key, row in list_alerts(store, new_keys)
         if (key[0], key[1], machine_of[key[2]]) in series
     ]
+
+
+def _labels(store: Store) -> dict[int, str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(Benchmark.id, Benchmark.suite, Benchmark.name))
+        return {i: f"{suite}::{name}" for i, suite, name in rows}
+
+
+def _acknowledge(store: Store, config: Config, labels: dict[int, str]) -> None:
+    """Open regression and improvement alerts that an acknowledgement matches become
+    `acknowledged`, with its reason."""
+    if not config.acknowledgements:
+        return
+    table = table_of(Alert)
+    query = (
+        select(Alert.id, Alert.benchmark_id, Alert.metric, Commit.sha)
+        .join(Commit, Commit.id == Alert.commit_id)
+        .where(Alert.status == "open", Alert.kind != "environment")
+    )
+    with write_transaction(store.engine) as conn:
+        for alert_id, bench, metric, sha in conn.execute(query).all():
+            reason = config.acknowledged(labels[bench], metric, sha)
+            if reason is not None:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == alert_id)
+                    .values(status="acknowledged", reason=reason)
+                )
 
 
 def _machine_fingerprints(store: Store) -> dict[int, str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from perfci.alerts import AlertRow, AlertsError, update_alerts
 from perfci.cli.common import UsageError, add_db_option
+from perfci.config import ConfigError, load_config
 from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, ChangePoint, SeriesError, detect
 
 FORMAT_VERSION = 1
@@ -89,9 +90,13 @@ def _alert_dict(a: AlertRow) -> dict[str, Any]:
 def handle_store(args: argparse.Namespace) -> int:
     from perfci.store import open_store
 
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     store = open_store(args.db)
     try:
-        alerts = update_alerts(store, args.branch)
+        alerts = update_alerts(store, args.branch, config=config)
     except AlertsError as exc:
         raise UsageError(str(exc)) from None
     finally:
