@@ -3,7 +3,7 @@ along the first-parent history, several runs when main's recent history has them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from perfci.compare import (
     MAX_BASE_RUNS,
@@ -81,7 +81,7 @@ def compare_runs(
     base_run_ids: Sequence[int],
     head_run_ids: Sequence[int],
     min_effect: float | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[Comparison]:
     """`compare_metrics` between stored runs."""
     outcomes = [o for rid in head_run_ids for o in run_outcomes(store, rid)]

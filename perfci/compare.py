@@ -10,8 +10,10 @@ intervals (Benjamini-Yekutieli): level 1 - 0.05·R/m for R flagged of m compared
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +49,7 @@ class Comparison:
     n_base: int
     n_head: int
     note: str | None = None
+    acknowledged: str | None = None  # the reason, when the change is an expected one
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,39 @@ def _label(row: MetricRow | OutcomeRow) -> str:
     return f"{row.suite}::{row.name}"
 
 
+def _effect_for(label: str, thresholds: Mapping[str, float], default: float) -> float:
+    if label in thresholds:
+        return thresholds[label]
+    for pattern, effect in thresholds.items():
+        if fnmatch.fnmatchcase(label, pattern):
+            return effect
+    return default
+
+
+def acknowledge(
+    comparisons: Sequence[Comparison], reason_of: Callable[[str, str], str | None]
+) -> list[Comparison]:
+    """`comparisons` with each regression or improvement that `reason_of(benchmark,
+    metric)` acknowledges marked as such (its reason in `acknowledged` and the note); an
+    acknowledged regression does not fail a check."""
+    out = []
+    for c in comparisons:
+        reason = reason_of(c.benchmark, c.metric) if c.verdict in _CHANGES else None
+        if reason is not None:
+            note = f"acknowledged: {reason}" + (f"; {c.note}" if c.note else "")
+            c = dataclasses.replace(c, acknowledged=reason, note=note)
+        out.append(c)
+    return out
+
+
+_CHANGES = ("regression", "improvement")
+
+
+def fails(comparisons: Sequence[Comparison]) -> bool:
+    """Whether a comparison holds a regression that nobody acknowledged."""
+    return any(c.verdict == "regression" and c.acknowledged is None for c in comparisons)
+
+
 def _samples(row: MetricRow) -> tuple[float, ...]:
     return row.samples or (row.median,)
 
@@ -99,8 +135,9 @@ def compare_metrics(
 ) -> list[Comparison]:
     """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
     metrics (several base runs: main's recent history). `thresholds`: minimum effect per
-    benchmark label (suite::name), overriding `min_effect`. A benchmark that failed in
-    head is `error`; one with no positive samples is `error` too, never a pass."""
+    benchmark label (suite::name; glob patterns match too), overriding `min_effect`. A
+    benchmark that failed in head is `error`; one with no positive samples is `error`
+    too, never a pass."""
     base_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
     for run in base_runs:
         for row in run:
@@ -138,7 +175,7 @@ def compare_metrics(
         if key not in valid:
             out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
-        effect = (thresholds or {}).get(_label(row), min_effect)
+        effect = _effect_for(_label(row), thresholds or {}, min_effect)
         est = compare_runs_samples(base_s, head_s, level, assumed_noise=assumed_noise)
         verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
         note = f"noise {est.noise:.1%} ({est.noise_source})"

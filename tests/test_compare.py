@@ -90,7 +90,8 @@ def test_new_missing_error_and_bad_values() -> None:
     assert verdicts["suite::fresh"] == "new"
     assert verdicts["suite::b1"] == "error"
     assert verdicts["suite::b2"] == "missing"
-    assert verdicts["suite::b0"] == "unchanged"
+    # one run a side, run-to-run noise only assumed (5%): too noisy to call it unchanged
+    assert verdicts["suite::b0"] == "inconclusive"
 
 
 def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: Store) -> None:

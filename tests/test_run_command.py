@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -96,3 +97,29 @@ def test_without_suites_run_says_what_to_do(tmp_path: Path) -> None:
     result = perfci("run", cwd=tmp_path)
     assert result.returncode == 2
     assert "no ./suites folder here" in result.stderr
+
+
+def test_compare_of_two_runs_of_the_same_code_flags_nothing(repo: Path) -> None:
+    for _ in range(2):
+        done = perfci("run", *FAST, cwd=repo)
+        assert done.returncode == 0, done.stdout + done.stderr
+    head = git(repo, "rev-parse", "HEAD")
+    result = perfci(
+        "compare",
+        "--base",
+        head,
+        "--head",
+        head,
+        "--format",
+        "json",
+        "--fail-on-regression",
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["baseline"]["runs"]) == 1 and doc["baseline"]["environment_differences"] == []
+    verdicts = {c["metric"]: c["verdict"] for c in doc["comparisons"]}
+    assert verdicts, result.stdout
+    # identical code, one run a side: nothing may be called a regression or an improvement
+    assert not {"regression", "improvement"} & set(verdicts.values()), verdicts
+    assert set(verdicts.values()) <= {"unchanged", "inconclusive"}, verdicts

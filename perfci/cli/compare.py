@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,12 @@ from perfci.compare import (
     DEFAULT_MIN_EFFECT,
     Baseline,
     Comparison,
+    acknowledge,
     compare_metrics,
     environment_differences,
+    fails,
 )
+from perfci.config import ConfigError, load_config
 from perfci.context import first_parent_chain
 from perfci.report.json import comparison_json
 from perfci.report.markdown import comparison_markdown
@@ -46,8 +49,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--min-effect",
         type=float,
-        default=DEFAULT_MIN_EFFECT,
-        help=f"smallest change worth a verdict, as a fraction (default: {DEFAULT_MIN_EFFECT})",
+        default=None,
+        help="smallest change worth a verdict, as a fraction (default: perfci.toml's "
+        f"min_effect, else {DEFAULT_MIN_EFFECT}; per-benchmark values there win)",
     )
     parser.add_argument("--fail-on-regression", action="store_true")
     add_db_option(parser)
@@ -77,7 +81,9 @@ def _rows(result: RunResult) -> list[MetricRow]:
     return rows
 
 
-def _from_files(files: Sequence[Path], min_effect: float) -> tuple[Baseline, list[Comparison]]:
+def _from_files(
+    files: Sequence[Path], min_effect: float, thresholds: Mapping[str, float]
+) -> tuple[Baseline, list[Comparison]]:
     if len(files) < 2:
         raise UsageError("compare needs at least two files (base... head), or --base and --head")
     results = [load_results_file(f) for f in files]
@@ -94,7 +100,9 @@ def _from_files(files: Sequence[Path], min_effect: float) -> tuple[Baseline, lis
             if d not in diffs:
                 diffs.append(d)
     outcomes = [OutcomeRow(o.suite, o.name, o.params, o.status, o.reason) for o in head.outcomes]
-    comparisons = compare_metrics([_rows(b) for b in bases], [_rows(head)], outcomes, min_effect)
+    comparisons = compare_metrics(
+        [_rows(b) for b in bases], [_rows(head)], outcomes, min_effect, thresholds
+    )
     names = ", ".join(str(f) for f in files[:-1])
     # files have no stored run: a stand-in row carries the reason to the renderers
     stand_in = RunRow(0, "", None, None, "", "", "", datetime.min, "passed", None, "", "", 0, 0, 0)
@@ -111,7 +119,9 @@ def _git_merge_base(a: str, b: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def _from_store(args: argparse.Namespace) -> tuple[Baseline, list[Comparison]]:
+def _from_store(
+    args: argparse.Namespace, thresholds: Mapping[str, float]
+) -> tuple[Baseline, list[Comparison], str]:
     if not args.base or not args.head:
         raise UsageError("give both --base REF and --head REF, or two results files")
     store = open_store(args.db)
@@ -128,24 +138,37 @@ def _from_store(args: argparse.Namespace) -> tuple[Baseline, list[Comparison]]:
         ancestry = first_parent_chain(Path.cwd(), start) or stored_chain(store, start)
         baseline = choose_baseline(store, head, ancestry, earlier_only=False)
         comparisons = (
-            compare_runs(store, [r.id for r in baseline.runs], [head.id], args.min_effect)
+            compare_runs(
+                store, [r.id for r in baseline.runs], [head.id], args.min_effect, thresholds
+            )
             if baseline.run
             else []
         )
     finally:
         store.close()
-    return baseline, comparisons
+    return baseline, comparisons, head.sha
 
 
 def handle(args: argparse.Namespace) -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if args.min_effect is None:
+        args.min_effect = config.min_effect or DEFAULT_MIN_EFFECT
     if not 0 < args.min_effect < 1:
         raise UsageError("--min-effect must be between 0 and 1, e.g. 0.03")
     if args.files and (args.base or args.head):
         raise UsageError("give either results files or --base/--head, not both")
-    baseline, comparisons = (
-        _from_files(args.files, args.min_effect) if args.files else _from_store(args)
+    thresholds = dict(config.thresholds)
+    head_sha: str | None = None
+    if args.files:
+        baseline, comparisons = _from_files(args.files, args.min_effect, thresholds)
+    else:
+        baseline, comparisons, head_sha = _from_store(args, thresholds)
+    comparisons = acknowledge(
+        comparisons, lambda label, metric: config.acknowledged(label, metric, head_sha)
     )
     render = {"text": comparison_report, "markdown": comparison_markdown, "json": comparison_json}
     print(render[args.format](baseline, comparisons))
-    regressed = any(c.verdict == "regression" for c in comparisons)
-    return 1 if regressed and args.fail_on_regression else 0
+    return 1 if fails(comparisons) and args.fail_on_regression else 0

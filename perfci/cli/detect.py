@@ -1,4 +1,5 @@
-"""`perfci detect SERIES.csv...`: change points in plain series, many files in one call."""
+"""`perfci detect SERIES.csv...`: change points in plain series, many files in one call;
+`perfci detect --db URL [--branch main]`: history mode on the store, updating its alerts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.cli.common import UsageError
+from perfci.alerts import AlertRow, AlertsError, update_alerts
+from perfci.cli.common import UsageError, add_db_option
+from perfci.config import ConfigError, load_config
 from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, ChangePoint, SeriesError, detect
 
 FORMAT_VERSION = 1
@@ -18,13 +21,18 @@ FORMAT_VERSION = 1
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "detect",
-        help="change points in plain series (CSV with a value column, optional commit)",
+        help="change points in plain series (CSV files), or along a branch in the store",
         description="Finds change points in each CSV file: one row per run, oldest first, a "
         "`value` column of positive numbers and an optional `commit` column. A change's "
         "index is the 0-based row of the first value after it. Exit status 2 for a file "
-        "that cannot be read (nothing is printed then).",
+        "that cannot be read (nothing is printed then). Without files: history mode on the "
+        "store (--db): every series (benchmark, metric, machine) along the first-parent "
+        "history of --branch is checked, new change points and environment changes are "
+        "stored as alerts, and the branch's alerts are printed.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="SERIES.csv")
+    parser.add_argument("files", nargs="*", type=Path, metavar="SERIES.csv")
+    add_db_option(parser)
+    parser.add_argument("--branch", default="main", help="history mode: the branch (main)")
     parser.add_argument("--direction", choices=("lower", "higher"), default="lower")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=handle)
@@ -64,7 +72,59 @@ def _change(series: Series, c: ChangePoint) -> dict[str, Any]:
     return {"index": c.index, "kind": c.kind, "ratio": round(c.ratio, 6), "commit": commit}
 
 
+def _alert_dict(a: AlertRow) -> dict[str, Any]:
+    return {
+        "benchmark": a.benchmark,
+        "metric": a.metric,
+        "machine": a.machine,
+        "commit": a.commit,
+        "last_good_commit": a.last_good_commit,
+        "kind": a.kind,
+        "magnitude": round(a.magnitude, 6),
+        "status": a.status,
+        "reason": a.reason,
+        "new": a.new,
+    }
+
+
+def handle_store(args: argparse.Namespace) -> int:
+    from perfci.store import open_store
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    store = open_store(args.db)
+    try:
+        alerts = update_alerts(store, args.branch, config=config)
+    except AlertsError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    if args.format == "json":
+        doc = {"format_version": FORMAT_VERSION, "alerts": [_alert_dict(a) for a in alerts]}
+        print(json.dumps(doc, indent=1))
+        return 0
+    fresh = sum(a.new for a in alerts)
+    print(f"branch {args.branch}: {len(alerts)} alert(s), {fresh} new")
+    for a in alerts:
+        where = (
+            f"{a.last_good_commit[:10]}..{a.commit[:10]}" if a.last_good_commit else a.commit[:10]
+        )
+        mark = " (new)" if a.new else ""
+        why = f" — {a.reason}" if a.reason else ""
+        print(
+            f"  {a.kind} ×{a.magnitude:.3f} at {where}: {a.benchmark} {a.metric} on "
+            f"{a.machine} [{a.status}]{why}{mark}"
+        )
+    return 0
+
+
 def handle(args: argparse.Namespace) -> int:
+    if not args.files:
+        return handle_store(args)
+    if args.db is not None:
+        raise UsageError("give either SERIES.csv files or --db, not both")
     found = []
     for path in args.files:  # read and check every file before printing anything
         series = read_series(path)

@@ -6,14 +6,15 @@ import argparse
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from perfci.baseline import choose_baseline, compare_runs
 from perfci.cli import dashboard
 from perfci.cli.common import UsageError, add_commit_options, add_db_option, apply_commit_options
-from perfci.compare import DEFAULT_MIN_EFFECT
+from perfci.compare import DEFAULT_MIN_EFFECT, acknowledge, fails
+from perfci.config import ConfigError, load_config
 from perfci.context import first_parent_chain
 from perfci.report.text import comparison_report, run_summary
 from perfci.store import open_store
@@ -45,8 +46,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--min-effect",
         type=float,
-        default=DEFAULT_MIN_EFFECT,
-        help=f"smallest change worth a verdict, as a fraction (default: {DEFAULT_MIN_EFFECT})",
+        default=None,
+        help="smallest change worth a verdict, as a fraction (default: perfci.toml's "
+        f"min_effect, else {DEFAULT_MIN_EFFECT}; per-benchmark values there win)",
     )
     parser.add_argument("--fail-on-regression", action="store_true")
     add_commit_options(parser)
@@ -81,9 +83,15 @@ def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if args.min_effect is None:
+        args.min_effect = config.min_effect or DEFAULT_MIN_EFFECT
     if not 0 < args.min_effect < 1:
         raise UsageError("--min-effect must be between 0 and 1, e.g. 0.05")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     results = RESULTS_DIR / f"run-{stamp}.json"
     command = _pytest_command(args, results)
     print("$ " + " ".join(command[1:]), flush=True)
@@ -102,9 +110,18 @@ def handle(args: argparse.Namespace) -> int:
         ancestry = first_parent_chain(Path.cwd(), head.sha) or stored_chain(store, head.sha)
         baseline = choose_baseline(store, head, ancestry)
         comparisons = (
-            compare_runs(store, [r.id for r in baseline.runs], [head.id], args.min_effect)
+            compare_runs(
+                store,
+                [r.id for r in baseline.runs],
+                [head.id],
+                args.min_effect,
+                dict(config.thresholds),
+            )
             if baseline.run
             else []
+        )
+        comparisons = acknowledge(
+            comparisons, lambda label, metric: config.acknowledged(label, metric, head.sha)
         )
         print()
         print(comparison_report(baseline, comparisons))
@@ -117,5 +134,4 @@ def handle(args: argparse.Namespace) -> int:
     print(f"Dashboard: {index.resolve()}")
     if exit_code not in (0, 5):
         return 1
-    regressed = any(c.verdict == "regression" for c in comparisons)
-    return 1 if regressed and args.fail_on_regression else 0
+    return 1 if fails(comparisons) and args.fail_on_regression else 0

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def _groups_by_id(catalog: Catalog) -> dict[int, str]:
 def _overview_context(
     catalog: Catalog, rows: list[dict[str, Any]], runs: list[RunInfo], path_of: dict[int, str]
 ) -> dict[str, Any]:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     open_alerts = [
         {
             "alert": a,

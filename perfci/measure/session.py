@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -128,6 +129,6 @@ class SessionState:
 
 
 def _iso(moment: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")

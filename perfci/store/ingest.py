@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -56,7 +56,7 @@ def utc(text: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -237,7 +237,7 @@ def _ingest(conn: Connection, result: RunResult) -> Ingested:
             "host": run.host,
             "started_at": utc(run.started_at),
             "finished_at": utc(run.finished_at),
-            "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "ingested_at": datetime.now(UTC).replace(tzinfo=None),
             "thermal_state": run.thermal_state,
             "low_power_mode": run.low_power_mode,
             "load_average": run.load_average,

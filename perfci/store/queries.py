@@ -24,7 +24,6 @@ from perfci.store.samples import unpack
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
-    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class HistoryRow:
     q3: float
 
 
-def _runs_query() -> Select[Unpack[tuple[Any, ...]]]:
+def _runs_query() -> Select[*tuple[Any, ...]]:
     def count(status: str | None) -> Any:
         if status is None:
             query = select(func.count()).where(Measurement.run_id == Run.id)

@@ -1,0 +1,344 @@
+"""History mode on the store: change points along a branch's first-parent history, kept
+as alerts.
+
+A series is one benchmark's metric on one machine fingerprint, one point per run (its
+median), ordered along the first-parent chain of the branch's newest run. A different
+environment fingerprint between consecutive runs (new torch, new OS) is recorded as an
+`environment` alert and starts a new segment: the detector never compares values across
+it, so such a change is not blamed on a commit. Within a segment the detector
+(`perfci.stats.changepoint.check_tail`) re-checks only the newest `recheck` tails after
+the last alert, as CI does after each run; an alert already stored for the same series,
+commit and kind is not written again. A change whose first run follows commits without
+runs is attributed to the range last_good_commit..commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+
+from perfci.config import Config
+from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, MIN_EFFECT, check_tail
+from perfci.store import Store
+from perfci.store.engine import write_transaction
+from perfci.store.models import (
+    Alert,
+    Benchmark,
+    Commit,
+    Machine,
+    Measurement,
+    Run,
+    table_of,
+)
+from perfci.store.queries import first_parent_chain
+
+RECHECK = 20  # tails re-checked per call: runs ingested since the last call, and some
+
+
+class AlertsError(ValueError):
+    """History mode cannot run (no runs on the branch); one line for the user."""
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One stored alert. `last_good_commit` is set when runs are missing between it and
+    `commit` (the change lies in that range); `new` when this call wrote it."""
+
+    benchmark: str  # suite::name[params]
+    metric: str
+    machine: str
+    commit: str
+    last_good_commit: str | None
+    kind: str
+    magnitude: float
+    status: str
+    reason: str | None
+    new: bool
+
+
+@dataclass
+class _Point:
+    position: int  # along the chain, oldest first
+    started_at: datetime
+    commit_id: int
+    sha: str
+    environment_id: int
+    machine_id: int
+    value: float
+
+
+@dataclass
+class _Found:
+    series: tuple[int, str, str]
+    machine_id: int
+    commit_id: int
+    last_good_id: int | None
+    kind: str
+    magnitude: float
+    reason: str | None
+
+
+def branch_head(store: Store, branch: str) -> str:
+    """The commit of the newest run on `branch`; AlertsError when there is none."""
+    query = (
+        select(Commit.sha)
+        .join(Run, Run.commit_id == Commit.id)
+        .where(Commit.branch == branch)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        sha = conn.execute(query).scalar()
+    if sha is None:
+        raise AlertsError(f"no runs on branch {branch!r} in the store")
+    return str(sha)
+
+
+def _series(store: Store, chain: list[str]) -> dict[tuple[int, str, str], list[_Point]]:
+    """Every series along the chain: (benchmark id, metric, machine fingerprint) → points."""
+    position = {sha: i for i, sha in enumerate(reversed(chain))}
+    query = (
+        select(
+            Measurement.benchmark_id,
+            Measurement.metric,
+            Machine.fingerprint,
+            Run.started_at,
+            Commit.id,
+            Commit.sha,
+            Run.environment_id,
+            Run.machine_id,
+            Measurement.median,
+        )
+        .join(Run, Run.id == Measurement.run_id)
+        .join(Commit, Commit.id == Run.commit_id)
+        .join(Machine, Machine.id == Run.machine_id)
+        .where(Commit.sha.in_(chain), Run.status != "error")
+    )
+    out: dict[tuple[int, str, str], list[_Point]] = defaultdict(list)
+    with store.engine.connect() as conn:
+        for bench, metric, fp, started, cid, sha, env, mid, median in conn.execute(query):
+            if median is None or not median > 0:
+                continue
+            out[(bench, metric, fp)].append(
+                _Point(position[sha], started, cid, sha, env, mid, float(median))
+            )
+    for points in out.values():
+        points.sort(key=lambda p: (p.position, p.started_at))
+    return out
+
+
+def _directions(store: Store) -> dict[tuple[int, str], str]:
+    query = select(Measurement.benchmark_id, Measurement.metric, Measurement.direction).distinct()
+    with store.engine.connect() as conn:
+        return {(b, m): d for b, m, d in conn.execute(query)}
+
+
+def _last_good(points: list[_Point], index: int) -> int | None:
+    """The previous run's commit when commits without runs lie between the two."""
+    before, after = points[index - 1], points[index]
+    return before.commit_id if after.position - before.position > 1 else None
+
+
+def _scan(
+    key: tuple[int, str, str],
+    points: list[_Point],
+    direction: str,
+    stored: set[tuple[int, str]],
+    min_effect: float,
+    recheck: int,
+) -> list[_Found]:
+    found: list[_Found] = []
+    start = 0
+    for i in range(1, len(points)):
+        if points[i].environment_id != points[i - 1].environment_id:
+            ratio = points[i].value / points[i - 1].value
+            found.append(
+                _Found(
+                    key,
+                    points[i].machine_id,
+                    points[i].commit_id,
+                    _last_good(points, i),
+                    "environment",
+                    ratio,
+                    "environment fingerprint changed",
+                )
+            )
+            start = i
+    stored_at = [
+        i
+        for i, p in enumerate(points)
+        if (p.commit_id, "regression") in stored or (p.commit_id, "improvement") in stored
+    ]
+    start = max([start, *(i for i in stored_at if i >= start)])
+    values = [p.value for p in points]
+    first_end = max(start + MIN_BEFORE + MIN_AFTER, len(points) - recheck + 1)
+    for end in range(first_end, len(points) + 1):
+        change = check_tail(values[:end], start, direction, min_effect)  # type: ignore[arg-type]
+        if change is None:
+            continue
+        i = change.index
+        found.append(
+            _Found(
+                key,
+                points[i].machine_id,
+                points[i].commit_id,
+                _last_good(points, i),
+                change.kind,
+                change.ratio,
+                None,
+            )
+        )
+        start = i
+    return found
+
+
+def update_alerts(
+    store: Store,
+    branch: str = "main",
+    min_effect: float = MIN_EFFECT,
+    recheck: int = RECHECK,
+    config: Config | None = None,
+) -> list[AlertRow]:
+    """Checks every series on `branch`'s first-parent history, stores the alerts it finds
+    (at most once each) and returns all alerts of those series, oldest first. With
+    `config`: per-benchmark minimum effects, and alerts (new or open) that an
+    acknowledgement matches get status `acknowledged` and its reason."""
+    config = config or Config()
+    chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
+    series = _series(store, chain)
+    directions = _directions(store)
+    with store.engine.connect() as conn:
+        existing = conn.execute(
+            select(Alert.benchmark_id, Alert.metric, Alert.machine_id, Alert.commit_id, Alert.kind)
+        ).all()
+    machine_of = _machine_fingerprints(store)
+    labels = _labels(store)
+    stored: dict[tuple[int, str, str], set[tuple[int, str]]] = defaultdict(set)
+    for bench, metric, mid, cid, kind in existing:
+        stored[(bench, metric, machine_of[mid])].add((cid, kind))
+    new: list[_Found] = []
+    for key, points in series.items():
+        direction = directions.get((key[0], key[1]), "lower")
+        effect = config.min_effect_for(labels[key[0]], min_effect)
+        for f in _scan(key, points, direction, stored[key], effect, recheck):
+            if (f.commit_id, f.kind) not in stored[key]:
+                stored[key].add((f.commit_id, f.kind))
+                new.append(f)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "benchmark_id": f.series[0],
+            "metric": f.series[1],
+            "machine_id": f.machine_id,
+            "commit_id": f.commit_id,
+            "last_good_commit_id": f.last_good_id,
+            "kind": f.kind,
+            "magnitude": f.magnitude,
+            "status": "open",
+            "reason": f.reason,
+            "detected_at": now,
+        }
+        for f in new
+    ]
+    if rows:
+        with write_transaction(store.engine) as conn:
+            conn.execute(insert(table_of(Alert)), rows)
+    _acknowledge(store, config, labels)
+    new_keys = {(f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in new}
+    return [
+        row
+        for key, row in list_alerts(store, new_keys)
+        if (key[0], key[1], machine_of[key[2]]) in series
+    ]
+
+
+def _labels(store: Store) -> dict[int, str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(Benchmark.id, Benchmark.suite, Benchmark.name))
+        return {i: f"{suite}::{name}" for i, suite, name in rows}
+
+
+def _acknowledge(store: Store, config: Config, labels: dict[int, str]) -> None:
+    """Open regression and improvement alerts that an acknowledgement matches become
+    `acknowledged`, with its reason."""
+    if not config.acknowledgements:
+        return
+    table = table_of(Alert)
+    query = (
+        select(Alert.id, Alert.benchmark_id, Alert.metric, Commit.sha)
+        .join(Commit, Commit.id == Alert.commit_id)
+        .where(Alert.status == "open", Alert.kind != "environment")
+    )
+    with write_transaction(store.engine) as conn:
+        for alert_id, bench, metric, sha in conn.execute(query).all():
+            reason = config.acknowledged(labels[bench], metric, sha)
+            if reason is not None:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == alert_id)
+                    .values(status="acknowledged", reason=reason)
+                )
+
+
+def _machine_fingerprints(store: Store) -> dict[int, str]:
+    with store.engine.connect() as conn:
+        return {i: fp for i, fp in conn.execute(select(Machine.id, Machine.fingerprint))}
+
+
+def list_alerts(
+    store: Store, new: set[tuple[int, str, int, int, str]] | None = None
+) -> list[tuple[tuple[int, str, int], AlertRow]]:
+    """Every stored alert with its series key (benchmark id, metric, machine id), oldest
+    first; `new` marks those just written."""
+    good = select(Commit.id, Commit.sha).subquery()
+    query = (
+        select(
+            Alert.benchmark_id,
+            Alert.metric,
+            Alert.machine_id,
+            Alert.commit_id,
+            Alert.kind,
+            Benchmark.suite,
+            Benchmark.name,
+            Benchmark.params,
+            Machine.name,
+            Commit.sha,
+            good.c.sha,
+            Alert.magnitude,
+            Alert.status,
+            Alert.reason,
+        )
+        .join(Benchmark, Benchmark.id == Alert.benchmark_id)
+        .join(Machine, Machine.id == Alert.machine_id)
+        .join(Commit, Commit.id == Alert.commit_id)
+        .outerjoin(good, good.c.id == Alert.last_good_commit_id)
+        .order_by(Alert.detected_at, Alert.id)
+    )
+    out = []
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            bench, metric, mid, cid, kind, suite, name, params, machine = row[:9]
+            sha, good_sha, magnitude, status, reason = row[9:]
+            label = f"{suite}::{name}" + (f"[{params}]" if params not in ("{}", "") else "")
+            is_new = new is not None and (bench, metric, mid, cid, kind) in new
+            out.append(
+                (
+                    (bench, metric, mid),
+                    AlertRow(
+                        label,
+                        metric,
+                        machine,
+                        sha,
+                        good_sha,
+                        kind,
+                        magnitude,
+                        status,
+                        reason,
+                        is_new,
+                    ),
+                )
+            )
+    return out
