@@ -93,7 +93,7 @@ def test_acknowledged_regression_does_not_fail(tmp_path: Path) -> None:
 
 
 def test_per_benchmark_minimum_effect_in_compare(tmp_path: Path) -> None:
-    base, head = _slower_files(tmp_path, 1.5)
+    base, head = _slower_files(tmp_path, 1.85)
 
     def verdicts() -> dict[str, str]:
         result = perfci("compare", str(base), str(head), "--format", "json", cwd=tmp_path)

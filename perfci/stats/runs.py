@@ -21,8 +21,9 @@ from perfci.stats.pairwise import _log_median_se
 
 NoiseSource = Literal["runs", "history", "assumed"]
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
-DEFAULT_RUN_NOISE = 0.05  # run-to-run coefficient of variation assumed without evidence:
-# microbenchmarks on a shared or throttled machine move by several percent between runs
+DEFAULT_RUN_NOISE = 0.20  # run-to-run coefficient of variation assumed without evidence:
+# two runs of the same code on a busy or throttled machine can differ by tens of percent,
+# so without runs or history to learn from, only a large change is called one
 MIN_DF = 3  # fewer degrees of freedom than this and an estimate of noise is not trusted
 _MAD = 1.4826
 
