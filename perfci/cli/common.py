@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfci.context import commit_from_git
 from perfci.results import CommitInfo, RunResult, is_sha
 from perfci.store.engine import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from perfci.config import Config
 
 
 class UsageError(Exception):
@@ -56,3 +60,34 @@ def apply_commit_options(result: RunResult, args: argparse.Namespace, source: st
         commit = dataclasses.replace(commit, branch=args.branch)
     machine = {**result.machine, "name": args.machine} if args.machine else result.machine
     return dataclasses.replace(result, commit=commit, machine=machine)
+
+
+def add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    """--min-effect and --fail-on-regression, for the commands that judge a comparison."""
+    from perfci.compare import DEFAULT_MIN_EFFECT
+
+    parser.add_argument(
+        "--min-effect",
+        type=float,
+        default=None,
+        help="smallest change worth a verdict, as a fraction (default: perfci.toml's "
+        f"min_effect, else {DEFAULT_MIN_EFFECT}; per-benchmark values there win)",
+    )
+    parser.add_argument("--fail-on-regression", action="store_true")
+
+
+def verdict_config(args: argparse.Namespace) -> Config:
+    """The repository's triage config, with `args.min_effect` resolved from the flag, the
+    config, else the default, and checked."""
+    from perfci.compare import DEFAULT_MIN_EFFECT
+    from perfci.config import ConfigError, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if args.min_effect is None:
+        args.min_effect = config.min_effect or DEFAULT_MIN_EFFECT
+    if not 0 < args.min_effect < 1:
+        raise UsageError("--min-effect must be between 0 and 1, e.g. 0.03")
+    return config

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from perfci.baseline import choose_baseline, compare_runs
-from perfci.cli.common import UsageError, add_db_option
+from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
 from perfci.compare import (
-    DEFAULT_MIN_EFFECT,
     Baseline,
     Comparison,
     acknowledge,
@@ -20,7 +19,6 @@ from perfci.compare import (
     environment_differences,
     fails,
 )
-from perfci.config import ConfigError, load_config
 from perfci.context import first_parent_chain
 from perfci.report.json import comparison_json
 from perfci.report.markdown import comparison_markdown
@@ -46,14 +44,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--base", metavar="REF", help="base commit (sha or prefix)")
     parser.add_argument("--head", metavar="REF", help="head commit (sha or prefix)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    parser.add_argument(
-        "--min-effect",
-        type=float,
-        default=None,
-        help="smallest change worth a verdict, as a fraction (default: perfci.toml's "
-        f"min_effect, else {DEFAULT_MIN_EFFECT}; per-benchmark values there win)",
-    )
-    parser.add_argument("--fail-on-regression", action="store_true")
+    add_verdict_options(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 
@@ -150,14 +141,7 @@ def _from_store(
 
 
 def handle(args: argparse.Namespace) -> int:
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    if args.min_effect is None:
-        args.min_effect = config.min_effect or DEFAULT_MIN_EFFECT
-    if not 0 < args.min_effect < 1:
-        raise UsageError("--min-effect must be between 0 and 1, e.g. 0.03")
+    config = verdict_config(args)
     if args.files and (args.base or args.head):
         raise UsageError("give either results files or --base/--head, not both")
     thresholds = dict(config.thresholds)

@@ -12,9 +12,15 @@ from typing import Any
 
 from perfci.baseline import choose_baseline, compare_runs
 from perfci.cli import dashboard
-from perfci.cli.common import UsageError, add_commit_options, add_db_option, apply_commit_options
-from perfci.compare import DEFAULT_MIN_EFFECT, acknowledge, fails
-from perfci.config import ConfigError, load_config
+from perfci.cli.common import (
+    UsageError,
+    add_commit_options,
+    add_db_option,
+    add_verdict_options,
+    apply_commit_options,
+    verdict_config,
+)
+from perfci.compare import acknowledge, fails
 from perfci.context import first_parent_chain
 from perfci.report.text import comparison_report, run_summary
 from perfci.store import open_store
@@ -43,14 +49,7 @@ def register(sub: Any) -> None:
         "benchmark failed, or a regression was found and --fail-on-regression was given.",
     )
     parser.add_argument("--profile", choices=sorted(PROFILE_ARGS), default="quick")
-    parser.add_argument(
-        "--min-effect",
-        type=float,
-        default=None,
-        help="smallest change worth a verdict, as a fraction (default: perfci.toml's "
-        f"min_effect, else {DEFAULT_MIN_EFFECT}; per-benchmark values there win)",
-    )
-    parser.add_argument("--fail-on-regression", action="store_true")
+    add_verdict_options(parser)
     add_commit_options(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
@@ -83,14 +82,7 @@ def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    if args.min_effect is None:
-        args.min_effect = config.min_effect or DEFAULT_MIN_EFFECT
-    if not 0 < args.min_effect < 1:
-        raise UsageError("--min-effect must be between 0 and 1, e.g. 0.05")
+    config = verdict_config(args)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     results = RESULTS_DIR / f"run-{stamp}.json"
     command = _pytest_command(args, results)

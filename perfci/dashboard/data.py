@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,6 @@ from perfci.store.models import (
     Commit,
     Environment,
     Machine,
-    Measurement,
     Outcome,
     Run,
 )
@@ -72,18 +70,6 @@ class AlertInfo:
     status: str
     reason: str | None
     detected_at: datetime
-
-
-@dataclass(frozen=True)
-class Point:
-    benchmark_id: int
-    metric: str
-    run_id: int
-    unit: str
-    direction: str
-    median: float
-    q1: float
-    q3: float
 
 
 @dataclass
@@ -185,32 +171,3 @@ def load_catalog(store: Store) -> Catalog:
         alerts,
         {run: (s, e) for run, (s, e) in outcomes.items()},
     )
-
-
-def measurement_state(store: Store) -> dict[int, tuple[int, int]]:
-    """Per benchmark: how many measurements and the newest one's id. Cheap (an index
-    scan), so a rebuild can tell which pages' data changed without reading them."""
-    query = select(Measurement.benchmark_id, func.count(), func.max(Measurement.id)).group_by(
-        Measurement.benchmark_id
-    )
-    return {bench: (count, last) for bench, count, last in _rows(store, query)}
-
-
-def points_of(store: Store, benchmark_ids: Iterable[int]) -> list[Point]:
-    """Every measurement summary (no raw samples) of these benchmarks."""
-    ids = sorted(benchmark_ids)
-    out: list[Point] = []
-    with store.engine.connect() as conn:
-        for start in range(0, len(ids), _CHUNK):
-            query = select(
-                Measurement.benchmark_id,
-                Measurement.metric,
-                Measurement.run_id,
-                Measurement.unit,
-                Measurement.direction,
-                Measurement.median,
-                Measurement.q1,
-                Measurement.q3,
-            ).where(Measurement.benchmark_id.in_(ids[start : start + _CHUNK]))
-            out.extend(Point(*row) for row in conn.execute(query))
-    return out
