@@ -7,9 +7,10 @@ environment fingerprint between consecutive runs (new torch, new OS) is recorded
 `environment` alert and starts a new segment: the detector never compares values across
 it, so such a change is not blamed on a commit. Within a segment the detector
 (`perfci.stats.changepoint.check_tail`) re-checks only the newest `recheck` tails after
-the last alert, as CI does after each run; an alert already stored for the same series,
-commit and kind is not written again. A change whose first run follows commits without
-runs is attributed to the range last_good_commit..commit.
+the last alert, as CI does after each run (every tail with `recheck=None`); an alert
+already stored for the same series, commit and kind is not written again. A change whose
+first run follows commits without runs is attributed to the range
+last_good_commit..commit.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _scan(
     direction: str,
     stored: set[tuple[int, str]],
     min_effect: float,
-    recheck: int,
+    recheck: int | None,
 ) -> list[_Found]:
     found: list[_Found] = []
     start = 0
@@ -174,7 +175,9 @@ def _scan(
     ]
     start = max([start, *(i for i in stored_at if i >= start)])
     values = [p.value for p in points]
-    first_end = max(start + MIN_BEFORE + MIN_AFTER, len(points) - recheck + 1)
+    first_end = start + MIN_BEFORE + MIN_AFTER
+    if recheck is not None:
+        first_end = max(first_end, len(points) - recheck + 1)
     for end in range(first_end, len(points) + 1):
         change = check_tail(values[:end], start, direction, min_effect)  # type: ignore[arg-type]
         if change is None:
@@ -199,11 +202,13 @@ def update_alerts(
     store: Store,
     branch: str = "main",
     min_effect: float = MIN_EFFECT,
-    recheck: int = RECHECK,
+    recheck: int | None = RECHECK,
     config: Config | None = None,
 ) -> list[AlertRow]:
     """Checks every series on `branch`'s first-parent history, stores the alerts it finds
-    (at most once each) and returns all alerts of those series, oldest first. With
+    (at most once each) and returns all alerts of those series, oldest first. `recheck`:
+    how many of the newest runs of a series are re-checked; None replays all of them (a
+    store rebuilt from results files has none of the alerts found run by run). With
     `config`: per-benchmark minimum effects, and alerts (new or open) that an
     acknowledgement matches get status `acknowledged` and its reason."""
     config = config or Config()

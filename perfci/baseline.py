@@ -10,6 +10,7 @@ from perfci.compare import (
     Baseline,
     Comparison,
     compare_metrics,
+    condition_differences,
     environment_differences,
 )
 from perfci.store import Store
@@ -44,7 +45,7 @@ def choose_baseline(
             if not same:
                 mismatch = mismatch or run
                 if chosen:
-                    return _found(chosen, where)
+                    return _found(chosen, where, head)
                 continue
             if not chosen:
                 where = (
@@ -54,9 +55,9 @@ def choose_baseline(
                 )
             chosen.append(run)
             if len(chosen) >= limit:
-                return _found(chosen, where)
+                return _found(chosen, where, head)
     if chosen:
-        return _found(chosen, where)
+        return _found(chosen, where, head)
     if mismatch is None:
         return Baseline(None, "no earlier run of this commit or its ancestors")
     if mismatch.machine_fingerprint != head.machine_fingerprint:
@@ -71,9 +72,12 @@ def choose_baseline(
     )
 
 
-def _found(runs: list[RunRow], where: str) -> Baseline:
+def _found(runs: list[RunRow], where: str, head: RunRow) -> Baseline:
     more = f" (+{len(runs) - 1} earlier run(s) for noise)" if len(runs) > 1 else ""
-    return Baseline(runs[0], f"run {runs[0].id}{more}: {where}", tuple(runs))
+    conditions = condition_differences(
+        [r.conditions for r in runs], head.conditions, head.cpu_cores
+    )
+    return Baseline(runs[0], f"run {runs[0].id}{more}: {where}", tuple(runs), (), tuple(conditions))
 
 
 def compare_runs(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from perfci.environment import Conditions
 from perfci.stats.runs import (
     DEFAULT_RUN_NOISE,
     benjamini_hochberg,
@@ -60,6 +61,38 @@ class Baseline:
     reason: str
     runs: tuple[RunRow, ...] = field(default=())
     differences: tuple[str, ...] = field(default=())  # environment differences, if any
+    conditions: tuple[str, ...] = field(default=())  # how the runs ran differed, if so
+
+
+LOAD_GAP = 0.5  # 1-minute load per core: a gap this large means one run shared the machine
+
+
+def condition_differences(
+    base: Sequence[Conditions], head: Conditions, cores: int | None
+) -> list[str]:
+    """What differed in how the runs ran, beyond hardware and software: the load on the
+    machine (per core, when base and head differ by `LOAD_GAP` or more), the thermal
+    state and low-power mode. Timings under such differences move for reasons other than
+    the code, so a report states them beside its verdicts."""
+    diffs = []
+    loads = [c.load_average for c in base if c.load_average is not None]
+    if cores and loads and head.load_average is not None:
+        low, high, now = min(loads) / cores, max(loads) / cores, head.load_average / cores
+        if now - high >= LOAD_GAP or low - now >= LOAD_GAP:
+            span = f"{low:.2f}" if high - low < 0.005 else f"{low:.2f}-{high:.2f}"
+            diffs.append(f"1-minute load per core {span} in base, {now:.2f} in head")
+    thermal = sorted({c.thermal_state for c in base if c.thermal_state})
+    if thermal and head.thermal_state and head.thermal_state not in thermal:
+        diffs.append(f"thermal state {'/'.join(thermal)} in base, {head.thermal_state} in head")
+    low_power = {c.low_power_mode for c in base if c.low_power_mode is not None}
+    if len(low_power) == 1 and head.low_power_mode is not None:
+        (before,) = low_power
+        if before != head.low_power_mode:
+            on_off = {True: "on", False: "off"}
+            diffs.append(
+                f"low-power mode {on_off[before]} in base, {on_off[head.low_power_mode]} in head"
+            )
+    return diffs
 
 
 def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

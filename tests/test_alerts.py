@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from perfci.alerts import update_alerts
 from perfci.cli import main
+from perfci.stats.changepoint import WINDOW
 from perfci.store import Store
 from perfci.store.ingest import ingest_runs
 from perfci.store.models import Alert
@@ -125,3 +126,26 @@ def test_command_line(store_url: str, store: Store, capsys: pytest.CaptureFixtur
     assert "(new)" not in capsys.readouterr().out
     assert main(["detect", "--db", store_url, "--branch", "nowhere"]) == 2
     assert "no runs on branch 'nowhere'" in capsys.readouterr().err
+
+
+def test_full_replay_finds_what_a_new_store_would_otherwise_miss(
+    store_url: str, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store rebuilt from results files: a change 430 runs back lies beyond the window
+    that the newest tails look back over; --full replays every run as it arrived."""
+    runs = WINDOW + 50
+    shas = _chain(runs)
+    ingest_runs(store, _runs({i: 1e-3 * (1.1 if i >= 20 else 1.0) for i in range(runs)}, shas))
+    assert main(["detect", "--db", store_url, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["alerts"] == []
+    assert main(["detect", "--db", store_url, "--full", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    latency = [a for a in doc["alerts"] if a["metric"] == "latency"]
+    assert [(a["kind"], a["commit"]) for a in latency] == [("regression", shas[20])]
+
+
+def test_full_is_refused_for_csv_files(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text("value\n1\n2\n")
+    assert main(["detect", str(path), "--full"]) == 2
+    assert "--full is for history mode" in capsys.readouterr().err

@@ -101,3 +101,35 @@ def test_bad_values_are_refused(values: list[float], message: str) -> None:
 @pytest.mark.parametrize("values", [[], [1.0], [2.0] * 100, [1.0, 2.0] * 3])
 def test_short_or_constant_series_have_no_change(values: list[float]) -> None:
     assert detect(values) == []
+
+
+def test_a_regression_needs_less_evidence_than_an_improvement() -> None:
+    """The same step, read as a regression (lower is better) and as an improvement
+    (higher is better): the first is reported from a weaker statistic than the second."""
+    as_regression = as_improvement = 0
+    for s in range(60):
+        values = noise(100 + s)
+        values[195:] *= 1.04  # five values after: near both thresholds
+        as_regression += any(c.kind == "regression" for c in replay(values, "lower", start_at=190))
+        as_improvement += any(
+            c.kind == "improvement" for c in replay(values, "higher", start_at=190)
+        )
+    assert as_regression > as_improvement + 10
+
+
+def test_the_fast_check_agrees_with_the_full_evidence() -> None:
+    """check_tail skips the ρ-uncertainty terms of splits that cannot pass without them:
+    its answer must be the one the full evidence (best_split) gives."""
+    from perfci.stats.changepoint import best_split
+
+    for s in range(40):
+        values = noise(300 + s, 120)
+        values[60 + s :] *= 1 + 0.002 * s  # from no step to a clear one
+        split = best_split(values)
+        assert split is not None
+        accepted = split.significant and abs(np.log(split.ratio)) >= np.log1p(0.01)
+        accepted = accepted and (split.ratio > 1) == (split.statistic > 0)
+        change = check_tail(values, start=0)
+        assert (change is not None) == accepted
+        if change is not None:
+            assert change.index == split.index

@@ -125,3 +125,50 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
         "inconclusive",
     }
     assert math.isfinite(comparisons[0].ratio or math.nan)
+
+
+def _conditions_run(i: int, commits: list[str], load: float, thermal: str):
+    from dataclasses import replace
+
+    result = run(
+        commit=commits[i],
+        parents=(commits[i - 1],) if i else (),
+        started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
+        benchmarks=(benchmark(seed=i),),
+    )
+    return replace(result, run=replace(result.run, load_average=load, thermal_state=thermal))
+
+
+def test_a_busier_or_hotter_head_is_stated_beside_the_verdicts(store: Store) -> None:
+    """Base runs on a quiet machine (load 0.7 on 14 cores), the head at load 12.6 and
+    throttled: the comparison says so in every format, since timings moved for it."""
+    from perfci.report.json import comparison_json
+    from perfci.report.markdown import comparison_markdown
+    from perfci.report.text import comparison_report
+
+    commits = [sha(f"c{i}") for i in range(4)]
+    runs = [_conditions_run(i, commits, 0.7, "nominal") for i in range(3)]
+    runs.append(_conditions_run(3, commits, 12.6, "serious"))
+    stored = ingest_runs(store, runs)
+    head = get_run(store, stored[-1].run_id)
+    assert head is not None
+    baseline = choose_baseline(store, head, commits[::-1])
+    assert baseline.conditions == (
+        "1-minute load per core 0.05 in base, 0.90 in head",
+        "thermal state nominal in base, serious in head",
+    )
+    comparisons = compare_runs(store, [r.id for r in baseline.runs], [head.id])
+    assert "run conditions differ: 1-minute load" in comparison_report(baseline, comparisons)
+    assert "run conditions differ: thermal state" in comparison_markdown(baseline, comparisons)
+    assert '"condition_differences": [' in comparison_json(baseline, comparisons)
+
+
+def test_similar_conditions_say_nothing(store: Store) -> None:
+    commits = [sha(f"c{i}") for i in range(3)]
+    loads = (0.7, 3.0, 7.0)  # 0.05, 0.21 and 0.5 per core: within the gap
+    stored = ingest_runs(
+        store, [_conditions_run(i, commits, load, "nominal") for i, load in enumerate(loads)]
+    )
+    head = get_run(store, stored[-1].run_id)
+    assert head is not None
+    assert choose_baseline(store, head, commits[::-1]).conditions == ()

@@ -110,14 +110,18 @@ def test_acknowledged_alert(store: Store, tmp_path: Path) -> None:
     shas = _chain(40)
     ingest_runs(store, _runs({i: 1e-3 * (1.1 if i >= 25 else 1.0) for i in range(40)}, shas))
     (tmp_path / "perfci.toml").write_text(
-        f'[[acknowledge]]\nbenchmark = "{GEMM}"\ncommit = "{shas[25][:10]}"\n'
-        'reason = "bigger tiles"\n'
+        f'[[acknowledge]]\nbenchmark = "{GEMM}"\nmetric = "latency"\n'
+        f'commit = "{shas[25][:10]}"\nreason = "bigger tiles"\n'
     )
     config = load_config(tmp_path)
-    latency = [a for a in update_alerts(store, config=config) if a.metric == "latency"]
+    alerts = update_alerts(store, config=config)
+    latency = [a for a in alerts if a.metric == "latency"]
     assert [(a.kind, a.status, a.reason) for a in latency] == [
         ("regression", "acknowledged", "bigger tiles")
     ]
+    # the same change in another metric (cold start moves with it) is not acknowledged
+    others = [a for a in alerts if a.metric != "latency"]
+    assert [(a.metric, a.commit, a.status) for a in others] == [("cold_start", shas[25], "open")]
     other = load_config(tmp_path.parent)  # no file there: nothing acknowledged
     assert all(
         a.status == "open" for a in update_alerts(store, config=other) if a.metric != "latency"

@@ -16,10 +16,12 @@ from perfci.compare import (
     Comparison,
     acknowledge,
     compare_metrics,
+    condition_differences,
     environment_differences,
     fails,
 )
 from perfci.context import first_parent_chain
+from perfci.environment import Conditions
 from perfci.report.json import comparison_json
 from perfci.report.markdown import comparison_markdown
 from perfci.report.text import comparison_report
@@ -97,7 +99,19 @@ def _from_files(
     names = ", ".join(str(f) for f in files[:-1])
     # files have no stored run: a stand-in row carries the reason to the renderers
     stand_in = RunRow(0, "", None, None, "", "", "", datetime.min, "passed", None, "", "", 0, 0, 0)
-    return Baseline(stand_in, names, (stand_in,) * len(bases), tuple(diffs)), comparisons
+    cores = head.machine.get("cpu_cores")
+    conditions = condition_differences(
+        [_conditions(b) for b in bases],
+        _conditions(head),
+        cores if isinstance(cores, int) else None,
+    )
+    baseline = Baseline(stand_in, names, (stand_in,) * len(bases), tuple(diffs), tuple(conditions))
+    return baseline, comparisons
+
+
+def _conditions(result: RunResult) -> Conditions:
+    run = result.run
+    return Conditions(run.thermal_state, run.low_power_mode, run.load_average)
 
 
 def _git_merge_base(a: str, b: str) -> str | None:

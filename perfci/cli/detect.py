@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.alerts import AlertRow, AlertsError, update_alerts
+from perfci.alerts import RECHECK, AlertRow, AlertsError, update_alerts
 from perfci.cli.common import UsageError, add_db_option
 from perfci.config import ConfigError, load_config
 from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, ChangePoint, SeriesError, detect
@@ -35,6 +35,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--branch", default="main", help="history mode: the branch (main)")
     parser.add_argument("--direction", choices=("lower", "higher"), default="lower")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="history mode: replay every run of every series, as if each had been checked "
+        "when it arrived (for a store rebuilt from results files); by default only the "
+        "newest runs are re-checked",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -96,7 +103,8 @@ def handle_store(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     store = open_store(args.db)
     try:
-        alerts = update_alerts(store, args.branch, config=config)
+        recheck = None if args.full else RECHECK
+        alerts = update_alerts(store, args.branch, config=config, recheck=recheck)
     except AlertsError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -125,6 +133,8 @@ def handle(args: argparse.Namespace) -> int:
         return handle_store(args)
     if args.db is not None:
         raise UsageError("give either SERIES.csv files or --db, not both")
+    if args.full:
+        raise UsageError("--full is for history mode on the store, not for SERIES.csv files")
     found = []
     for path in args.files:  # read and check every file before printing anything
         series = read_series(path)

@@ -19,6 +19,7 @@ def comparison_json(baseline: Baseline, comparisons: Sequence[Comparison]) -> st
             "runs": [r.id for r in baseline.runs],
             "reason": baseline.reason,
             "environment_differences": list(baseline.differences),
+            "condition_differences": list(baseline.conditions),
         },
         "comparisons": [{**asdict(c), "ci": list(c.ci) if c.ci else None} for c in comparisons],
     }

@@ -60,7 +60,7 @@ def comparison_markdown(
 ) -> str:
     """The comment: a summary line, a table of changed metrics (regressions, errors and
     improvements, then inconclusive, new and missing), the unchanged ones folded in a
-    <details> block, and any environment differences stated."""
+    <details> block, and any environment or run-condition differences stated."""
     lines = [f"## {escape(title)}", ""]
     if baseline.run is None:
         lines.append(f"No comparison: {escape(baseline.reason)}.")
@@ -79,6 +79,8 @@ def comparison_markdown(
     )
     for diff in baseline.differences:
         lines.append(f"- environment differs: {escape(diff)}")
+    for diff in baseline.conditions:
+        lines.append(f"- run conditions differ: {escape(diff)} (timings may move for that reason)")
     ordered = sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
     changed = [c for c in ordered if c.verdict != "unchanged"]
     same = [c for c in ordered if c.verdict == "unchanged"]

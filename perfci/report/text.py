@@ -120,6 +120,7 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
         f"{len(comparisons)} metrics compared (false-coverage rate 5%).",
     ]
     lines += [f"  environment differs: {d}" for d in baseline.differences]
+    lines += [f"  run conditions differ: {d}" for d in baseline.conditions]
     if rows:
         lines.append(
             table(

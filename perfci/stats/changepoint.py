@@ -3,19 +3,30 @@
 Method, on the logarithm of the values (a step is then a ratio, and variance that grows
 with the level becomes constant):
 
-1. The candidate split of the open segment is where two blocks fit best.
-2. It is tested with a robust two-sample statistic (see `best_split`): winsorised
-   values, the noise level and AR(1) autocorrelation learned from the block before,
-   and the variance inflation of autocorrelated means for both block lengths.
-3. The largest statistic is a change point when it exceeds `THRESHOLD` (with a
-   small-sample correction), at least `MIN_AFTER` points follow it, at least
-   `MIN_BEFORE` precede it, and its ratio exceeds a minimum practical effect.
+1. Winsorise: values further than `CLIP` robust standard deviations from the segment's
+   median count as that far (a GC pause or a busy machine weighs at most `CLIP`).
+2. Scan every split k of the open segment at once (prefix sums, O(n)): the difference of
+   the two blocks' means over its standard error. The noise level and the lag-1
+   autocorrelation ρ are pooled from both blocks' residuals (bias-corrected), and each
+   block mean's variance carries the AR(1) inflation for its length. ρ is never taken
+   below its estimate from lag-1 and lag-2 differences, which no split can explain away.
+3. Each split has its own threshold: `THRESHOLD` (or `THRESHOLD + IMPROVEMENT_MARGIN` for
+   a change in the good direction), raised for the uncertainty of the estimated noise
+   level (Student's t, first Cornish-Fisher term) and of ρ (delta method: how much the
+   standard error moves with ρ, times ρ's standard error √((1-ρ²)/n), weighted by
+   `RHO_UNCERTAINTY`), plus `SHORT_TAIL_PENALTY` while fewer than `FULL_AFTER` values
+   follow the split. A change point is the split with the largest excess over its
+   threshold; it is placed where a step fits best (least squares) on that side, and
+   must move the blocks' medians by at least a minimum practical effect, the same way.
 
-The threshold is calibrated by replaying simulated series point by point (as CI does)
-so that fewer than 1% of 200-point series of noise ever raise a false alert, across
-Gaussian, log-normal, outlier, bimodal, AR(1) and level-dependent noise; see
-suites/perfci/quality/. Assumptions: values are positive; the noise between changes is
-stationary up to short-range (AR(1)-like) dependence.
+A regression needs less evidence than an improvement: a missed regression costs a team
+more than an improvement reported a few runs late.
+
+Calibrated by replaying simulated series point by point (as CI does) so that at most 1%
+of 200-point series of noise ever raise a false alert, across Gaussian, log-normal,
+outlier, bimodal, AR(1) and level-dependent noise; see suites/perfci/quality/.
+Assumptions: values are positive; the noise between changes is stationary up to
+short-range (AR(1)-like) dependence.
 """
 
 from __future__ import annotations
@@ -32,7 +43,9 @@ Direction = Literal["lower", "higher"]
 Kind = Literal["regression", "improvement"]
 Floats = NDArray[np.float64]
 
-THRESHOLD = 4.5
+THRESHOLD = 3.9
+IMPROVEMENT_MARGIN = 0.5
+RHO_UNCERTAINTY = 4.0
 CLIP = 3.0
 MIN_AFTER = 3
 MIN_BEFORE = 12
@@ -40,7 +53,7 @@ MIN_EFFECT = 0.01
 FULL_AFTER = 5
 SHORT_TAIL_PENALTY = 1.0
 MAX_RHO = 0.9
-RHO_PRIOR, RHO_PRIOR_WEIGHT = 0.5, 10.0
+WINDOW = 400
 _MAD = 1.4826  # MAD → standard deviation for Gaussian data
 
 
@@ -51,8 +64,8 @@ class SeriesError(ValueError):
 @dataclass(frozen=True)
 class ChangePoint:
     """`index`: 0-based position of the first value after the change; `ratio`: typical
-    value after over before (robust location estimates); `statistic`: the standardised
-    difference that crossed the threshold."""
+    value after over before (medians); `statistic`: the standardised difference of the
+    means (positive: values went up)."""
 
     index: int
     kind: Kind
@@ -62,13 +75,18 @@ class ChangePoint:
 
 @dataclass(frozen=True)
 class Split:
-    """The best single split of one segment and its evidence."""
+    """The strongest single split of one segment and its evidence."""
 
     index: int
     statistic: float
-    ratio: float
+    threshold: float  # what |statistic| must reach at this split
+    ratio: float  # median after over median before
     noise: float  # standard deviation of log values (≈ coefficient of variation)
-    rho: float  # lag-1 autocorrelation of the residuals
+    rho: float  # lag-1 autocorrelation used for the standard error
+
+    @property
+    def significant(self) -> bool:
+        return abs(self.statistic) >= self.threshold
 
 
 def validate(values: Sequence[float] | Floats, where: str = "series") -> Floats:
@@ -95,81 +113,136 @@ def _robust_scale(y: Floats) -> float:
     return max(scales) if scales else 0.0
 
 
-def _block_inflation(lengths: Floats, rho: float) -> Floats:
+def _block_inflation(lengths: Floats, rho: Floats | float) -> Floats:
     """Variance of the mean of m AR(1) values, in units of σ²/m:
-    1 + 2·Σ_{j<m} (1 - j/m)·ρ^j, in closed form."""
-    if rho <= 0:
-        return np.ones_like(lengths)
+    1 + 2·Σ_{j<m} (1 - j/m)·ρ^j, in closed form (elementwise in m and ρ)."""
     m = lengths
-    geometric = rho * (1 - rho ** (m - 1)) / (1 - rho)  # Σ_{j=1}^{m-1} ρ^j
-    weighted = rho * (1 - m * rho ** (m - 1) + (m - 1) * rho**m) / (1 - rho) ** 2  # Σ j ρ^j
-    inflation: Floats = 1 + 2 * (geometric - weighted / m)
-    return np.maximum(inflation, 1.0)
+    r = np.clip(np.asarray(rho, dtype=np.float64), 1e-12, MAX_RHO)
+    geometric = r * (1 - r ** (m - 1)) / (1 - r)  # Σ_{j=1}^{m-1} ρ^j
+    weighted = r * (1 - m * r ** (m - 1) + (m - 1) * r**m) / (1 - r) ** 2  # Σ j ρ^j
+    inflation: Floats = np.maximum(1 + 2 * (geometric - weighted / m), 1.0)
+    return inflation
 
 
-def _candidate(y: Floats, min_before: int) -> int:
-    """Where a single change fits best: the largest between-block sum of squares of the
-    values clipped around the segment's median (so a lone spike cannot pull the split)."""
+def _difference_rho(w: Floats) -> float:
+    """ρ from the spreads of lag-1 and lag-2 differences: for AR(1) noise their variances
+    are 2σ²(1-ρ) and 2σ²(1-ρ²), so ρ = s₂²/s₁² - 1. A step or an excursion moves few
+    differences (the largest 5%, at least two, are trimmed from both), so unlike
+    residuals around a fitted split this estimate cannot be talked down by the split
+    under test. Unclipped values: winsorising would flatten a block far from the median."""
+    if len(w) < 8:
+        return 0.0
+    keep = len(w) - 2 - max(2, len(w) // 20)
+    s1 = float(np.mean(np.partition((w[1:] - w[:-1]) ** 2, keep - 1)[:keep]))
+    s2 = float(np.mean(np.partition((w[2:] - w[:-2]) ** 2, keep - 1)[:keep]))
+    if s1 <= 0:
+        return 0.0
+    return min(max(s2 / s1 - 1, 0.0), MAX_RHO)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    splits: NDArray[np.int64]
+    statistic: Floats
+    factor: Floats  # threshold multiplier for the estimates' uncertainty
+    penalty: Floats  # added while the tail is short
+    noise: Floats
+    rho: Floats
+    shift: Floats  # mean after minus mean before
+    fit: Floats  # between-block sum of squares: the least-squares fit of a step at k
+
+
+def _scan(y: Floats, exact: bool = True) -> _Scan | None:
+    """The statistic and threshold terms of every admissible split of y (log values).
+    With `exact` False, the uncertainty of ρ̂ is worked out only for splits whose
+    statistic passes the threshold without it (the others cannot pass with it), and None
+    comes back when no split does: the fast path of a check that only needs the answer."""
     n = len(y)
-    scale = _robust_scale(y) or float(np.std(y))
-    w = np.clip(y, np.median(y) - CLIP * scale, np.median(y) + CLIP * scale)
-    prefix = np.concatenate([[0.0], np.cumsum(w)])
-    ks = np.arange(min_before, n - MIN_AFTER + 1)
-    before, after = ks.astype(np.float64), (n - ks).astype(np.float64)
-    diff = (prefix[-1] - prefix[ks]) / after - prefix[ks] / before
-    return int(ks[int(np.argmax(diff**2 * before * after))])
-
-
-def best_split(values: Sequence[float] | Floats, min_before: int = MIN_BEFORE) -> Split | None:
-    """The most likely single change in the segment (positive values) and its evidence,
-    or None when the segment is too short (fewer than `min_before` + `MIN_AFTER` points)
-    or has no spread.
-
-    The evidence is a two-sample test of the candidate split on values winsorised to
-    within `CLIP` robust standard deviations of the median before it: outliers count as
-    at most `CLIP` deviations on either side, and both blocks pass through the same
-    bounded transform, so under no change their means agree whatever the noise's shape.
-    The transformed values' variance and lag-1 autocorrelation (bias-corrected) come from
-    the block before; the variance of each block's mean uses the AR(1) inflation for its
-    length.
-    """
-    y = np.log(np.asarray(values, dtype=np.float64))
-    n = len(y)
-    if n < min_before + MIN_AFTER:
+    if n < MIN_BEFORE + MIN_AFTER:
         return None
-    k = _candidate(y, min_before)
-    head, tail = y[:k], y[k:]
-    center = float(np.median(head))
-    scale = max(_MAD * float(np.median(np.abs(head - center))), _robust_scale(head))
+    center = float(np.median(y))
+    scale = _robust_scale(y) or float(np.std(y))
     if scale <= 0:
         return None
-    low, high = center - CLIP * scale, center + CLIP * scale
-    g_head, g_tail = np.clip(head, low, high), np.clip(tail, low, high)
-    resid = g_head - g_head.mean()
-    ss = float(np.sum(resid**2))
-    if ss <= 0:
+    w = np.clip(y, center - CLIP * scale, center + CLIP * scale)
+    s1 = np.concatenate([[0.0], np.cumsum(w)])
+    s2 = np.concatenate([[0.0], np.cumsum(w * w)])
+    lag = np.concatenate([[0.0], np.cumsum(w[:-1] * w[1:])])  # lag[j] = Σ_{i<j} w_i·w_{i+1}
+    ks = np.arange(MIN_BEFORE, n - MIN_AFTER + 1)
+    k, m = ks.astype(np.float64), (n - ks).astype(np.float64)
+    mean1, mean2 = s1[ks] / k, (s1[n] - s1[ks]) / m
+    ss1 = s2[ks] - s1[ks] * mean1
+    ss2 = (s2[n] - s2[ks]) - (s1[n] - s1[ks]) * mean2
+    # Σ (w_i - mean)(w_{i+1} - mean) over neighbours inside each block
+    cross1 = lag[ks - 1] - mean1 * (s1[ks - 1] + s1[ks] - w[0]) + (k - 1) * mean1**2
+    cross2 = (
+        (lag[n - 1] - lag[ks])
+        - mean2 * ((s1[n - 1] - s1[ks]) + (s1[n] - s1[ks + 1]))
+        + (m - 1) * mean2**2
+    )
+    ss = np.maximum(ss1 + ss2, np.finfo(np.float64).tiny)
+    noise = np.sqrt(ss / (n - 2))
+    rho = (cross1 + cross2) / ss
+    rho = np.clip(rho + 2 * (1 + 3 * rho) / n, 0.0, MAX_RHO)  # Kendall's bias, two means
+    rho = np.maximum(rho, _difference_rho(y))  # a split must not explain ρ away
+    variance = _block_inflation(k, rho) / k + _block_inflation(m, rho) / m
+    statistic = (mean2 - mean1) / (noise * np.sqrt(variance))
+    penalty = np.where(m < FULL_AFTER, SHORT_TAIL_PENALTY, 0.0)
+    factor = np.full(len(ks), 1 + THRESHOLD**2 / (4 * (n - 2)))  # σ̂'s uncertainty alone
+    todo = np.abs(statistic) >= THRESHOLD * factor + penalty
+    if exact:
+        todo[:] = True
+    elif not todo.any():
         return None
-    sigma = math.sqrt(ss / (k - 1))
-    rho = float(np.sum(resid[1:] * resid[:-1]) / ss)
-    rho += (1 + 3 * rho) / k  # Kendall's small-sample bias correction
-    # a short block cannot tell smooth AR(1) noise from white noise: lean on a prior
-    rho = (k * rho + RHO_PRIOR_WEIGHT * RHO_PRIOR) / (k + RHO_PRIOR_WEIGHT)
-    rho = min(max(rho, 0.0), MAX_RHO)
-    lengths = np.array([k, n - k], dtype=np.float64)
-    var = sigma**2 * float(np.sum(_block_inflation(lengths, rho) / lengths))
-    statistic = (float(g_tail.mean()) - float(g_head.mean())) / math.sqrt(var)
-    ratio = math.exp(float(np.median(tail)) - center)
-    return Split(k, statistic, ratio, sigma, rho)
+    # how far the standard error moves per unit of ρ, for the uncertainty of ρ̂
+    step = 1e-3
+    kt, mt, rt = k[todo], m[todo], rho[todo]
+    moved = _block_inflation(kt, rt + step) / kt + _block_inflation(mt, rt + step) / mt
+    slope = np.log(moved / variance[todo]) / step
+    rho_se = np.sqrt(np.maximum(1 - rt**2, 0.05) / (n - 2))
+    factor[todo] += RHO_UNCERTAINTY * (slope * rho_se / 2) ** 2 * THRESHOLD**2 / 2
+    shift = mean2 - mean1
+    return _Scan(ks, statistic, factor, penalty, noise, rho, shift, shift**2 * k * m / n)
 
 
-def threshold(before: int, after: int) -> float:
-    """The statistic a change must reach: `THRESHOLD` turned into Student's t with the
-    block before's degrees of freedom (its noise level is estimated; Cornish-Fisher
-    first-order term), plus `SHORT_TAIL_PENALTY` while fewer than `FULL_AFTER` values
-    follow the split (each new value opens a fresh, nearly independent look)."""
-    h = THRESHOLD
-    h += (h**3 + h) / (4 * max(before - 1, 1))
-    return h + (SHORT_TAIL_PENALTY if after < FULL_AFTER else 0.0)
+def _worse_sign(direction: Direction) -> int:
+    """The sign of the statistic for a regression: log values up when lower is better."""
+    return 1 if direction == "lower" else -1
+
+
+def best_split(values: Sequence[float] | Floats, direction: Direction = "lower") -> Split | None:
+    """The split of the segment (positive values) with the largest excess of its statistic
+    over its threshold, placed where the fit is best on that side of zero; None when the
+    segment is too short (fewer than `MIN_BEFORE` + `MIN_AFTER` values) or has no spread."""
+    return _best_split(np.log(np.asarray(values, dtype=np.float64)), direction, exact=True)
+
+
+def _best_split(y: Floats, direction: Direction, exact: bool) -> Split | None:
+    scan = _scan(y, exact)
+    if scan is None:
+        return None
+    worse = np.sign(scan.statistic) == _worse_sign(direction)
+    base = np.where(worse, THRESHOLD, THRESHOLD + IMPROVEMENT_MARGIN)
+    thresholds = base * scan.factor + scan.penalty
+    strongest = int(np.argmax(np.abs(scan.statistic) - thresholds))
+    same_side = np.sign(scan.shift) == np.sign(scan.shift[strongest])
+    i = int(np.argmax(np.where(same_side, scan.fit, -1.0)))  # least-squares location
+    if (
+        abs(scan.statistic[i]) - thresholds[i]
+        < 0
+        <= abs(scan.statistic[strongest]) - thresholds[strongest]
+    ):
+        i = strongest  # the best fit is not itself significant: keep the significant one
+    k = int(scan.splits[i])
+    ratio = math.exp(float(np.median(y[k:]) - np.median(y[:k])))
+    return Split(
+        k,
+        float(scan.statistic[i]),
+        float(thresholds[i]),
+        ratio,
+        float(scan.noise[i]),
+        float(scan.rho[i]),
+    )
 
 
 def _kind(ratio: float, direction: Direction) -> Kind:
@@ -177,26 +250,29 @@ def _kind(ratio: float, direction: Direction) -> Kind:
     return "regression" if worse else "improvement"
 
 
+def _accept(split: Split | None, min_effect: float) -> bool:
+    """Significant, large enough to matter, and medians agree with means on the way."""
+    if split is None or not split.significant:
+        return False
+    if abs(math.log(split.ratio)) < math.log1p(min_effect):
+        return False
+    return (split.ratio > 1) == (split.statistic > 0)
+
+
 def check_tail(
     values: Sequence[float] | Floats,
     start: int,
     direction: Direction = "lower",
     min_effect: float = MIN_EFFECT,
-    window: int = 400,
+    window: int = WINDOW,
 ) -> ChangePoint | None:
     """The incremental check CI makes after each new value: is there a change in the open
     segment, values[start:] (since the last change point), looking back at most `window`
     values? Returns it with its absolute index, or None."""
     y = np.asarray(values, dtype=np.float64)
     lo = max(start, len(y) - window)
-    split = best_split(y[lo:])
-    if split is None:
-        return None
-    if abs(split.statistic) < threshold(split.index, len(y) - lo - split.index):
-        return None
-    if abs(math.log(split.ratio)) < math.log1p(min_effect):
-        return None
-    if (split.ratio > 1) != (split.statistic > 0):  # location and mean disagree: too unclear
+    split = _best_split(np.log(y[lo:]), direction, exact=False)
+    if split is None or not _accept(split, min_effect):
         return None
     return ChangePoint(
         lo + split.index, _kind(split.ratio, direction), split.ratio, split.statistic
@@ -228,23 +304,20 @@ def detect(
     min_effect: float = MIN_EFFECT,
 ) -> list[ChangePoint]:
     """All change points of a whole series at once, by binary segmentation with the same
-    statistic and threshold as `check_tail` (fewer looks than a replay, so no more false
+    statistic and thresholds as `check_tail` (fewer looks than a replay, so no more false
     alerts). SeriesError for values that are not finite and positive."""
-    y = validate(values)
+    y = np.log(validate(values))
     found: list[ChangePoint] = []
     stack = [(0, len(y))]
     while stack:
         lo, hi = stack.pop()
-        split = best_split(y[lo:hi])
-        if split is None or abs(split.statistic) < threshold(split.index, hi - lo - split.index):
+        split = _best_split(y[lo:hi], direction, exact=False)
+        if split is None or not split.significant:
             continue
         index = lo + split.index
         stack += [(lo, index), (index, hi)]
-        if abs(math.log(split.ratio)) < math.log1p(min_effect):
-            continue
-        if (split.ratio > 1) != (split.statistic > 0):
-            continue
-        found.append(
-            ChangePoint(index, _kind(split.ratio, direction), split.ratio, split.statistic)
-        )
+        if _accept(split, min_effect):
+            found.append(
+                ChangePoint(index, _kind(split.ratio, direction), split.ratio, split.statistic)
+            )
     return sorted(found, key=lambda c: c.index)

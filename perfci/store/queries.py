@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from perfci.environment import Conditions
 from perfci.store import Store
 from perfci.store.models import (
     Benchmark,
@@ -24,6 +25,9 @@ from perfci.store.samples import unpack
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
+
+
+UNKNOWN_CONDITIONS = Conditions(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class RunRow:
     measurements: int
     skipped: int
     errors: int
+    conditions: Conditions = UNKNOWN_CONDITIONS
+    cpu_cores: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,10 @@ def _runs_query() -> Select[*tuple[Any, ...]]:
             count(None),
             count("skipped"),
             count("error"),
+            Run.thermal_state,
+            Run.low_power_mode,
+            Run.load_average,
+            Machine.cpu_cores,
         )
         .join(Commit, Commit.id == Run.commit_id)
         .join(Machine, Machine.id == Run.machine_id)
@@ -121,17 +131,24 @@ def _runs_query() -> Select[*tuple[Any, ...]]:
     return query
 
 
+def _run_row(row: Any) -> RunRow:
+    *fields, thermal, low_power, load, cores = row
+    return replace(
+        RunRow(*fields), conditions=Conditions(thermal, low_power, load), cpu_cores=cores
+    )
+
+
 def list_runs(store: Store, limit: int = 20) -> list[RunRow]:
     """The latest runs, newest first."""
     query = _runs_query().order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
     with store.engine.connect() as conn:
-        return [RunRow(*row) for row in conn.execute(query)]
+        return [_run_row(row) for row in conn.execute(query)]
 
 
 def get_run(store: Store, run_id: int) -> RunRow | None:
     with store.engine.connect() as conn:
         row = conn.execute(_runs_query().where(Run.id == run_id)).first()
-    return RunRow(*row) if row is not None else None
+    return _run_row(row) if row is not None else None
 
 
 def runs_of_commit(store: Store, sha_prefix: str) -> list[RunRow]:
@@ -142,7 +159,7 @@ def runs_of_commit(store: Store, sha_prefix: str) -> list[RunRow]:
         .order_by(Run.started_at.desc(), Run.id.desc())
     )
     with store.engine.connect() as conn:
-        return [RunRow(*row) for row in conn.execute(query)]
+        return [_run_row(row) for row in conn.execute(query)]
 
 
 def run_metrics(store: Store, run_id: int) -> list[MetricRow]:
