@@ -58,6 +58,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         "history",
         "dashboard",
         "comment",
+        "keep",
         "summary",
         "context",
         "rebuild",

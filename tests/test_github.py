@@ -10,7 +10,15 @@ import pytest
 from github_server import FakeGitHub, fake_github
 
 from perfci.github.client import GitHubClient, GitHubError, RetryPolicy
-from perfci.github.comment import COMMENT_LIMIT, MARKER, comment_body, trim, upsert_comment
+from perfci.github.comment import (
+    COMMENT_LIMIT,
+    MARKER,
+    PAGE_LINK,
+    comment_body,
+    page_link,
+    trim,
+    upsert_comment,
+)
 from perfci.github.event import ContextError, pull_context
 
 TOKEN = "ghs_s3cret_token_value"
@@ -101,6 +109,17 @@ def test_long_bodies_are_trimmed_with_a_link() -> None:
     assert body.endswith("see [the full report](https://ci.example/run/1).\n")
     assert "| bench | 1.00 |\n\n…trimmed" in body  # cut at a line boundary
     assert len(trim("é" * 600_000, 1024 * 1024, as_bytes=True).encode()) <= 1024 * 1024
+
+
+def test_the_page_link_ends_the_body_and_survives_trimming() -> None:
+    page = "https://octo.github.io/ml/pr/7.html"
+    short = comment_body("| a | b |\n", page_url=page)
+    assert short == f"{MARKER}\n| a | b |\n\n{page_link(page)}\n"
+    assert page_link(page).startswith(f"[{PAGE_LINK}]({page})")
+    long = comment_body("| bench | 1.00 |\n" * 10_000, "https://ci.example/run/1", page)
+    assert len(long) <= COMMENT_LIMIT and "…trimmed" in long
+    assert long.endswith(f"see [the full report](https://ci.example/run/1).\n\n{page_link(page)}\n")
+    assert comment_body("x") == f"{MARKER}\nx\n"  # no page, no link
 
 
 def test_context_from_event_with_overrides(tmp_path: Path) -> None:

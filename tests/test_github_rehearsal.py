@@ -1,25 +1,40 @@
 """A rehearsal of the pull-request workflows: a real `pull_request` event payload goes
-through the same commands perf-pr.yml and perf-comment.yml run, against a local server
-that answers like GitHub's REST API. Two pushes: the first creates the comment, the
-second updates it; a 502 is retried; a 403 without retry headers fails clearly."""
+through the same commands perf-pr.yml runs, and the very scripts of perf-comment.yml's and
+perf-pages.yml's steps, against a local server that answers like GitHub's REST API. Two
+pushes: the first creates the comment, the second updates it, each linking the PR's page
+on the dashboard that perf-pages builds from perfci-data; a 502 is retried; a 403 without
+retry headers fails clearly."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import re
+import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from factories import benchmark, run, write
+from factories import benchmark, run, sha, write
 from github_server import FakeGitHub, fake_github
-from test_cli import perfci
+from site_data import page_data
+from test_cli import PERFCI, perfci
 
-from perfci.github.comment import MARKER
+from perfci.context import run_context
+from perfci.dashboard import naming
+from perfci.github.comment import MARKER, PAGE_LINK
+from perfci.results import RunResult
 
 TOKEN = "ghs_rehearsal_token_0123456789"
 EVENT = Path(__file__).parent / "data" / "pull_request_event.json"
+WORKFLOWS = Path(__file__).parents[1] / ".github" / "workflows"
 HOSTILE = "test_attn[<img src=x>|@octo/perf]"
+PAGES_URL = "https://octo.github.io/ml/"  # what actions/deploy-pages gives as page_url
+LINK = re.compile(re.escape(f"[{PAGE_LINK}](") + r"(\S+?)\)")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -41,6 +56,78 @@ def commit(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def step_script(workflow: str, name: str) -> str:
+    """The bash of the step called `name`, exactly as the workflow holds it."""
+    text = (WORKFLOWS / workflow).read_text()
+    block = text.split(f"- name: {name}\n", 1)[1].split("run: |\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line.strip() and not line.startswith(" " * 10):
+            break
+        lines.append(line[10:])
+    return "\n".join(lines)
+
+
+def run_step(
+    workflow: str, name: str, temp: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run a workflow step's script as the runner does: bash, `perfci` on PATH, a
+    $RUNNER_TEMP and a $GITHUB_OUTPUT file; returns the process and the step's outputs."""
+    output = temp / "github-output"
+    output.write_text("")
+    base = {
+        "PATH": f"{Path(PERFCI).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_OUTPUT": str(output),
+    }
+    workspace = temp / "workspace"  # the checkout of the default branch
+    workspace.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["bash", "-c", step_script(workflow, name)],
+        cwd=workspace, env={**base, **env}, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return done, outputs
+
+
+def build_pages(data: Path, temp: Path) -> tuple[Path, str]:
+    """perf-pages.yml's build job on a checkout of perfci-data: the site and the log."""
+    (temp / "perfci-data").symlink_to(data)
+    env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/ml"}
+    done, _ = run_step("perf-pages.yml", "Build the dashboard from the kept results", temp, env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return temp / "site", done.stdout
+
+
+def pull_run(result: RunResult, env: dict[str, str]) -> RunResult:
+    """The results `perfci run` writes in a pull request's workflow: trigger, number, run
+    URL and branch come from the event, as the plugin reads them."""
+    context = run_context(env)
+    assert result.commit is not None
+    record = dataclasses.replace(
+        result.run, trigger=context.trigger, pr_number=context.pr_number, ci_url=context.ci_url
+    )
+    commit = dataclasses.replace(result.commit, branch=context.branch)
+    return dataclasses.replace(result, run=record, commit=commit)
+
+
+def verdicts_in_comment(body: str) -> list[tuple[str, str]]:
+    """(metric, verdict) of every row of the comment's tables."""
+    rows = []
+    for line in body.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 7 and cells[0] not in ("verdict", "---"):
+            rows.append((cells[3].replace("\\", ""), cells[0].strip("*")))
+    return sorted(rows)
+
+
+def verdicts_on_page(html: str) -> list[tuple[str, str]]:
+    rows = re.findall(r'<tr class="verdict-(\w+)"><td>.*?</td><td>(\w+) <span', html)
+    return sorted((metric, verdict) for verdict, metric in rows)
+
+
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with fake_github(TOKEN) as state:
@@ -57,12 +144,16 @@ class Rehearsal:
         git(self.repo, "checkout", "-q", "-b", "fuse-attention")
         self.db = f"sqlite:///{tmp / 'store' / 'perfci.db'}"
         self.outputs: list[str] = []
-        # main's history on the runner: four runs of the base commit
+        self.jobs = 0
+        # main's history: four runs of the base commit, kept on perfci-data as perf-main
+        # keeps them, and in the runner's store
+        self.data = tmp / "perfci-data"
+        (self.data / "runs").mkdir(parents=True)
         files = [
             str(
                 write(
                     run(commit=self.base, benchmarks=(benchmark(HOSTILE, seed=i),)),
-                    tmp / f"base{i}.json",
+                    self.data / "runs" / f"{self.base}-run-{i}.json",
                 )
             )
             for i in range(4)
@@ -74,6 +165,28 @@ class Rehearsal:
         assert done.returncode == code, done.stderr
         assert "Traceback" not in done.stderr
         return done.stdout
+
+    def runner(self, artifact: Path | None = None) -> Path:
+        """A fresh job's $RUNNER_TEMP, with the artifact downloaded into perfci-pr."""
+        self.jobs += 1
+        temp = self.tmp / f"runner{self.jobs}"
+        temp.mkdir()
+        if artifact is not None:
+            shutil.copytree(artifact, temp / "perfci-pr")
+        return temp
+
+    def trusted_env(self) -> dict[str, str]:
+        """What perf-comment's jobs see: a write token, the API, no way out but 127.0.0.1."""
+        return {
+            "GITHUB_EVENT_NAME": "workflow_run",
+            "GITHUB_REPOSITORY": "octo/ml",
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_TOKEN": TOKEN,
+            "PERFCI_GITHUB_BACKOFF": "0.01",
+            # a dead proxy: anything that left 127.0.0.1 through the environment would fail
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+        }
 
     def pr_job(self, push: int, head: str, latency: float) -> tuple[Path, int]:
         """perf-pr.yml: no token; context, measure (here: ingest), compare, summary."""
@@ -100,8 +213,13 @@ class Rehearsal:
         )
         assert context["pr_number"] == "42" and context["head_sha"] == head
         assert context["merge_base"] == self.base  # from git, as on the runner
-        results = run(commit=head, benchmarks=(benchmark(HOSTILE, latency=latency, seed=9),))
-        head_file = write(results, artifact / "run.json")
+        measured = run(
+            commit=head,
+            parents=(git(self.repo, "rev-parse", f"{head}^"),),
+            benchmarks=(benchmark(HOSTILE, latency=latency, seed=9),),
+            started_at=f"2026-11-0{1 + push}T10:00:00+00:00",  # after main's runs
+        )
+        head_file = write(pull_run(measured, env), artifact / f"run-{push}.json")
         self.check(perfci("ingest", str(head_file), cwd=self.repo, env=env))
         compared = perfci(
             "compare", "--base", context["merge_base"], "--head", head,
@@ -111,30 +229,42 @@ class Rehearsal:
         self.check(compared, gate)
         (artifact / "report.md").write_text(compared.stdout)
         (artifact / "pr-number").write_text(context["pr_number"] + "\n")
+        (artifact / "head-sha").write_text(head + "\n")
         self.check(perfci("summary", str(artifact / "report.md"), cwd=self.repo, env=env))
         assert summary.read_text().strip() == compared.stdout.strip()
         return artifact, gate
 
-    def comment_job(self, artifact: Path, head: str, code: int = 0) -> str:
-        """perf-comment.yml: a write token, the artifact as data, no PR code."""
+    def keep_job(self, artifact: Path, head: str, code: int = 0) -> tuple[str, bool]:
+        """perf-comment.yml's keep job: the artifact checked, then kept on perfci-data."""
+        temp = self.runner(artifact)
+        (temp / "perfci-data").symlink_to(self.data)
+        env = {**self.trusted_env(), "HEAD_SHA": head}
+        done, outputs = run_step(
+            "perf-comment.yml", "Check the results and keep them for the dashboard", temp, env
+        )
+        self.check(done, code)
+        return done.stdout + done.stderr, outputs.get("kept") == "true"
+
+    def pages_job(self) -> Path:
+        """perf-pages.yml, called by perf-comment after the keep job: the built site."""
+        site, log = build_pages(self.data, self.runner())
+        self.outputs.append(log)
+        return site
+
+    def comment_job(
+        self, artifact: Path, head: str, code: int = 0, page_url: str = PAGES_URL
+    ) -> str:
+        """perf-comment.yml's comment job: a write token, the artifact as data, no PR code;
+        the dashboard's address from the pages job."""
         env = {
-            "PATH": os.environ["PATH"],
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_EVENT_NAME": "workflow_run",
-            "GITHUB_REPOSITORY": "octo/ml",
-            "GITHUB_API_URL": self.github.url,
-            "GITHUB_TOKEN": TOKEN,
-            "PERFCI_GITHUB_BACKOFF": "0.01",
-            # a dead proxy: anything that left 127.0.0.1 through the environment would fail
-            "HTTPS_PROXY": "http://127.0.0.1:9",
-            "HTTP_PROXY": "http://127.0.0.1:9",
+            **self.trusted_env(),
+            "HEAD_SHA": head,
+            "RUN_URL": "https://github.com/octo/ml/actions/runs/9001",
+            "PERFCI_DASHBOARD_URL": page_url,
         }
-        pr = (artifact / "pr-number").read_text()[:20].strip()
-        done = perfci(
-            "comment", str(artifact / "report.md"), "--pr", pr, "--head-sha", head,
-            "--report-url", "https://github.com/octo/ml/actions/runs/9001",
-            cwd=self.tmp, env=env,
-        )  # fmt: skip
+        done, _ = run_step(
+            "perf-comment.yml", "Post or update the comment", self.runner(artifact), env
+        )
         return self.check(done, code) if code == 0 else (self.check(done, code), done.stderr)[1]
 
 
@@ -142,11 +272,18 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     r = Rehearsal(tmp_path, github)
     github.add_comment(42, "Nice work!", "maintainer")
     github.add_comment(42, "Please rebase.", "maintainer")
+    page_url = naming.pull_request_url(PAGES_URL, 42)
+    chart = naming.benchmark_page("suites/mlx/test_gemm", HOSTILE)
 
     head1 = commit(r.repo, "Fuse attention")
     github.pulls[42] = head1
     artifact, gate = r.pr_job(1, head1, latency=1.5e-3)  # 50% slower: a regression
+    first_artifact = artifact
     assert gate == 1
+    log, kept = r.keep_job(artifact, head1)
+    assert kept and f"kept 1 results file(s) of #42 at {head1[:12]}" in log
+    assert [p.name for p in (r.data / "pulls" / "42").iterdir()] == [f"{head1}-run-1.json"]
+    site = r.pages_job()
     github.fail_next("GET", 502)  # GitHub hiccups once: retried
     out = r.comment_job(artifact, head1)
     assert out.startswith("created comment ")
@@ -154,11 +291,21 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     assert "regression" in mine["body"].lower()
     assert "<img" not in mine["body"] and "@octo" not in mine["body"]  # escaped
     first_id = mine["id"]
+    # the comment links the pull request's page, and the published site has it, with the
+    # comment's verdicts; main's trend chart has main's runs only
+    assert LINK.findall(mine["body"]) == [page_url]
+    page = site / page_url.removeprefix(PAGES_URL)
+    assert page.is_file() and "Pull request #42" in page.read_text()
+    assert verdicts_on_page(page.read_text()) == verdicts_in_comment(mine["body"])
+    assert ("latency", "regression") in verdicts_on_page(page.read_text())
+    assert {c[0] for c in page_data(site, chart)["commits"]} == {r.base}
 
     head2 = commit(r.repo, "Fix the regression")
     github.pulls[42] = head2
     artifact, gate = r.pr_job(2, head2, latency=1e-3)
     assert gate == 0
+    assert r.keep_job(artifact, head2)[1]
+    site = r.pages_job()
     out = r.comment_job(artifact, head2)
     assert out.startswith(f"updated comment {first_id} ")
     bodies = [c for c in github.comments if MARKER in c["body"]]
@@ -167,9 +314,20 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     assert [m for m, _, _ in github.requests].count("POST") == 1
     assert [m for m, _, _ in github.requests].count("PATCH") == 1
     assert all(authed for _, _, authed in github.requests)
+    # the page follows the newest push and, like the comment, compares it with main (the
+    # merge-base), not with the first push's run on its parent
+    assert LINK.findall(bodies[0]["body"]) == [page_url]
+    html = (site / page_url.removeprefix(PAGES_URL)).read_text()
+    assert head2[:10] in html and head1[:10] not in html and r.base[:10] in html
+    assert verdicts_on_page(html) == verdicts_in_comment(bodies[0]["body"]) != []
+    assert {c[0] for c in page_data(site, chart)["commits"]} == {r.base}
 
-    # a results artifact from an older push does not overwrite the newer comment
-    out = r.comment_job(artifact, head1)
+    # the first push's artifact, late: neither kept nor posted over the newer comment
+    kept_files = sorted((r.data / "pulls" / "42").iterdir())
+    log, kept = r.keep_job(first_artifact, head1)
+    assert not kept and "has moved on" in log
+    assert sorted((r.data / "pulls" / "42").iterdir()) == kept_files
+    out = r.comment_job(first_artifact, head1)
     assert [m for m, _, _ in github.requests].count("PATCH") == 1
 
     github.fail_next("GET", 403)  # the token lacks permission: no retry, one clear line
@@ -178,6 +336,88 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     assert "Resource not accessible by integration" in err and err.count("\n") == 1
 
     assert all(TOKEN not in text for text in r.outputs)
+
+
+def test_without_a_deploy_the_comment_has_no_link(tmp_path: Path, github: FakeGitHub) -> None:
+    r = Rehearsal(tmp_path, github)
+    head = commit(r.repo, "Fuse attention")
+    github.pulls[42] = head
+    artifact, _ = r.pr_job(1, head, latency=1e-3)
+    assert r.comment_job(artifact, head, page_url="").startswith("created comment ")
+    (mine,) = [c for c in github.comments if MARKER in c["body"]]
+    assert PAGE_LINK not in mine["body"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"trigger": "push"}, "trigger 'push'"),  # would join main's history
+        ({"pr_number": 41}, "pull request 41"),  # would show on another PR's page
+        ({"pr_number": None}, "pull request None"),
+    ],
+)
+def test_keep_refuses_results_that_are_not_the_pull_requests_run(
+    tmp_path: Path, github: FakeGitHub, change: dict[str, object], problem: str
+) -> None:
+    r = Rehearsal(tmp_path, github)
+    head = commit(r.repo, "Fuse attention")
+    github.pulls[42] = head
+    artifact, _ = r.pr_job(1, head, latency=1e-3)
+    (path,) = artifact.glob("*.json")
+    doc = json.loads(path.read_text())
+    doc["run"].update(change)
+    path.write_text(json.dumps(doc))
+    log, kept = r.keep_job(artifact, head, code=2)
+    assert not kept and "not a run of pull request #42" in log and problem in log
+    assert log.count("\n") == 1 and not (r.data / "pulls").exists()
+    assert github.requests == []  # refused before asking GitHub anything
+
+
+def test_pull_request_runs_stay_out_of_mains_trends_and_alerts(tmp_path: Path) -> None:
+    """The site perf-pages builds holds main's runs and a pull request's, whose branch is
+    called main (a fork's) and whose eight pushes are 50% slower (enough for a change point,
+    were they on main): main's charts, alerts and change points see none of them; the PR's
+    page does."""
+    data = tmp_path / "perfci-data"
+    (data / "runs").mkdir(parents=True)
+    mains: list[str] = []
+    for i in range(16):
+        result = run(
+            commit=sha(f"main-{i}"),
+            parents=tuple(mains[-1:]),
+            benchmarks=(benchmark(seed=i),),
+            started_at=f"2026-10-{1 + i:02d}T10:00:00+00:00",
+        )
+        write(result, data / "runs" / f"{sha(f'main-{i}')}-run.json")
+        mains.append(sha(f"main-{i}"))
+    (data / "pulls" / "9").mkdir(parents=True)
+    parent = mains[-1]
+    heads = []
+    for push in range(8):
+        head = sha(f"pr-{push}")
+        result = run(
+            commit=head,
+            parents=(parent,),
+            benchmarks=(benchmark(latency=1.5e-3, seed=50 + push),),
+            started_at=f"2026-10-{20 + push}T10:00:00+00:00",
+        )
+        record = dataclasses.replace(result.run, trigger="pull_request", pr_number=9)
+        write(dataclasses.replace(result, run=record), data / "pulls" / "9" / f"{head}-run.json")
+        parent = head
+        heads.append(head)
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    site, log = build_pages(data, runner)
+    assert "branch main: 0 alert(s)" in log
+    with closing(sqlite3.connect(runner / "site.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM runs").fetchone() == (len(mains) + 8,)
+    chart = page_data(site, naming.benchmark_page("suites/mlx/test_gemm", "test_gemm"))
+    assert [c[0] for c in chart["commits"]] == mains
+    assert "No open alerts." in (site / "index.html").read_text()
+    html = (site / naming.pull_request_page(9)).read_text()
+    assert ("latency", "regression") in verdicts_on_page(html)
+    assert mains[-1][:10] in html and heads[-1][:10] in html
 
 
 def test_dry_run_prints_the_body_without_token_or_network(tmp_path: Path) -> None:
@@ -191,6 +431,12 @@ def test_dry_run_prints_the_body_without_token_or_network(tmp_path: Path) -> Non
     done = perfci("comment", str(report), "--dry-run", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{MARKER}\n| a | b |\n" and TOKEN not in done.stderr
+    linked = perfci(
+        "comment", str(report), "--dry-run", "--pr", "7", "--dashboard-url",
+        "https://acme.example/perf", cwd=tmp_path, env={**env, "PERFCI_DASHBOARD_URL": ""},
+    )  # fmt: skip
+    assert linked.returncode == 0, linked.stderr
+    assert LINK.findall(linked.stdout) == ["https://acme.example/perf/pr/7.html"]
 
 
 @pytest.mark.parametrize(
@@ -204,6 +450,32 @@ def test_dry_run_prints_the_body_without_token_or_network(tmp_path: Path) -> Non
         (["--pr", "3"], {"GITHUB_REPOSITORY": "o/r"}, "$GITHUB_TOKEN is not set"),
         (["--pr", "3"], {"GITHUB_TOKEN": "x"}, "no repository"),
         ([], {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"}, "pass --pr N"),
+        *(
+            (
+                ["--pr", "3", "--dashboard-url", url],
+                {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"},
+                "--dashboard-url must be the dashboard's http(s) address",
+            )
+            for url in (
+                "",
+                "octo.github.io/ml",
+                "javascript:alert(1)",
+                "https://",
+                "https://octo.github.io/ml/?page=1",
+                "https://octo.github.io/m l/",
+                "https://octo.github.io/ml)[x](https://evil.example",
+            )
+        ),
+        (
+            ["--pr", "3"],
+            {"GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r", "PERFCI_DASHBOARD_URL": "ftp://x"},
+            "$PERFCI_DASHBOARD_URL must be the dashboard's http(s) address",
+        ),
+        (
+            ["--dry-run", "--dashboard-url", "https://octo.github.io/ml/"],
+            {},
+            "no pull-request number to link",
+        ),
     ],
 )
 def test_comment_bad_input_is_one_line(
@@ -216,3 +488,22 @@ def test_comment_bad_input_is_one_line(
     )
     assert done.returncode == 2 and message in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pr", "x1", "--head-sha", "a" * 40], "not a pull-request number"),
+        (["--pr", "3", "--head-sha", "abc1234"], "--head-sha must be the full 40-character sha"),
+        (["--pr", "3", "--head-sha", "z" * 40], "is not a git sha"),
+    ],
+)
+def test_keep_bad_input_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"}
+    (tmp_path / "artifact").mkdir()
+    done = perfci(
+        "keep", str(tmp_path / "artifact"), *args, "--into", str(tmp_path), cwd=tmp_path, env=env
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["artifact"]

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from perfci.cli.common import UsageError
-from perfci.github.client import GitHubClient, RetryPolicy
+from perfci.cli.common import UsageError, github_client
+from perfci.dashboard.naming import pull_request_url, safe_href
 from perfci.github.comment import DEFAULT_AUTHOR, comment_body, pull_head_sha, upsert_comment
 from perfci.github.event import check_sha, parse_pr_number, pull_context
+
+DASHBOARD_ENV = "PERFCI_DASHBOARD_URL"
+# What a site's address may hold: the link goes into Markdown, where spaces, quotes,
+# brackets and parentheses would end it early or turn it into something else.
+_URL = re.compile(r"[A-Za-z0-9\-._~:/@!$&*+,;=%]+")
 
 
 def register(sub: Any) -> None:
@@ -23,7 +30,8 @@ def register(sub: Any) -> None:
         "updated in place, or created once. The token comes from $GITHUB_TOKEN, the API "
         "from $GITHUB_API_URL; the PR number and repository from the event and environment "
         "unless given. Bodies over GitHub's 65,536 characters are trimmed with a link to "
-        "the full report.",
+        "the full report. With --dashboard-url, the comment ends with a link to the pull "
+        "request's page on the published dashboard.",
     )
     parser.add_argument("body", type=Path, metavar="BODY", help="Markdown file of the body")
     parser.add_argument("--pr", metavar="N", help="pull-request number (default: the event's)")
@@ -34,12 +42,46 @@ def register(sub: Any) -> None:
         help="post only if the pull request's head is still this commit",
     )
     parser.add_argument("--report-url", metavar="URL", help="full report (default: the run)")
+    parser.add_argument(
+        "--dashboard-url",
+        metavar="URL",
+        help=f"where the dashboard is published (default: ${DASHBOARD_ENV}); the comment "
+        "links to the pull request's page under it",
+    )
     parser.add_argument("--author", default=DEFAULT_AUTHOR, help="login that owns the comment")
     parser.add_argument("--dry-run", action="store_true", help="print the body, post nothing")
     parser.set_defaults(handler=handle)
 
 
+def dashboard_url(value: str, source: str) -> str:
+    """`value` when it is the http(s) address of a site: a host, no query or fragment,
+    nothing that would break a Markdown link; UsageError naming `source` otherwise."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or safe_href(value) is None
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or not _URL.fullmatch(value)
+    ):
+        raise UsageError(
+            f"{source} must be the dashboard's http(s) address, e.g. "
+            f"https://OWNER.github.io/REPO/, not {value[:80]!r}"
+        )
+    return value
+
+
 def handle(args: argparse.Namespace) -> int:
+    if args.dashboard_url is not None:
+        site = dashboard_url(args.dashboard_url, "--dashboard-url")
+    elif os.environ.get(DASHBOARD_ENV):  # set but empty: no dashboard to link to
+        site = dashboard_url(os.environ[DASHBOARD_ENV], f"${DASHBOARD_ENV}")
+    else:
+        site = None
     try:
         markdown = args.body.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -51,7 +93,10 @@ def handle(args: argparse.Namespace) -> int:
             "run_url": args.report_url,
         }
     )
-    body = comment_body(markdown, context.run_url)
+    if site is not None and context.pr_number is None:
+        raise UsageError("no pull-request number to link the dashboard's page for; pass --pr N")
+    page = pull_request_url(site, context.pr_number) if site and context.pr_number else None
+    body = comment_body(markdown, context.run_url, page)
     if args.dry_run:
         sys.stdout.write(body)
         return 0
@@ -59,15 +104,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("no pull-request number in the event; pass --pr N")
     if context.repository is None:
         raise UsageError("no repository: set $GITHUB_REPOSITORY or pass --repo OWNER/NAME")
-    token = os.environ.get("GITHUB_TOKEN", "")
-    if not token.strip():
-        raise UsageError("$GITHUB_TOKEN is not set")
-    try:  # the first retry's delay; doubles each attempt
-        backoff = float(os.environ.get("PERFCI_GITHUB_BACKOFF", "1"))
-    except ValueError:
-        raise UsageError("$PERFCI_GITHUB_BACKOFF must be a number of seconds") from None
-    retry = RetryPolicy(base_delay=max(0.0, backoff))
-    with GitHubClient(token.strip(), context.api_url, retry) as client:
+    with github_client(context.api_url) as client:
         if args.head_sha:
             expected = check_sha(args.head_sha, "--head-sha")
             current = pull_head_sha(client, context.repository, context.pr_number)

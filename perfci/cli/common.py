@@ -1,9 +1,10 @@
-"""What several commands share: the --db option and commit flags."""
+"""What several commands share: the --db option, commit flags and the GitHub client."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from perfci.store.engine import DEFAULT_URL
 
 if TYPE_CHECKING:
     from perfci.config import Config
+    from perfci.github.client import GitHubClient
 
 
 class UsageError(Exception):
@@ -91,3 +93,18 @@ def verdict_config(args: argparse.Namespace) -> Config:
     if not 0 < args.min_effect < 1:
         raise UsageError("--min-effect must be between 0 and 1, e.g. 0.03")
     return config
+
+
+def github_client(api_url: str) -> GitHubClient:
+    """A client for `api_url` with the token from $GITHUB_TOKEN and the first retry's
+    delay from $PERFCI_GITHUB_BACKOFF (seconds, doubling each attempt)."""
+    from perfci.github.client import GitHubClient, RetryPolicy
+
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token.strip():
+        raise UsageError("$GITHUB_TOKEN is not set")
+    try:
+        backoff = float(os.environ.get("PERFCI_GITHUB_BACKOFF", "1"))
+    except ValueError:
+        raise UsageError("$PERFCI_GITHUB_BACKOFF must be a number of seconds") from None
+    return GitHubClient(token.strip(), api_url, RetryPolicy(base_delay=max(0.0, backoff)))

@@ -9,6 +9,7 @@ from perfci.github.client import GitHubClient
 
 MARKER = "<!-- perfci:comment -->"
 DEFAULT_AUTHOR = "github-actions[bot]"
+PAGE_LINK = "Open the pull-request page"
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
 SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub shows of $GITHUB_STEP_SUMMARY per step
 
@@ -44,9 +45,17 @@ def trim(text: str, limit: int, report_url: str | None = None, *, as_bytes: bool
     return cut + note
 
 
-def comment_body(markdown: str, report_url: str | None = None) -> str:
-    """The marker, then the comparator's Markdown, within GitHub's limit."""
-    return trim(f"{MARKER}\n{markdown.strip()}\n", COMMENT_LIMIT, report_url)
+def page_link(page_url: str) -> str:
+    """The line that links the comment to the pull request's page on the dashboard."""
+    return f"[{PAGE_LINK}]({page_url}): base against head, every verdict, on the dashboard."
+
+
+def comment_body(markdown: str, report_url: str | None = None, page_url: str | None = None) -> str:
+    """The marker, then the comparator's Markdown, within GitHub's limit; with `page_url`,
+    a last line links the pull request's dashboard page (kept when the report is trimmed)."""
+    footer = f"\n{page_link(page_url)}\n" if page_url else ""
+    body = trim(f"{MARKER}\n{markdown.strip()}\n", COMMENT_LIMIT - len(footer), report_url)
+    return body + footer
 
 
 def find_sticky(client: GitHubClient, repo: str, number: int, author: str) -> int | None:

@@ -15,6 +15,7 @@ import json
 import math
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -341,10 +342,11 @@ def test_asv_publish_peer(perf, tmp_path_factory, commits: int) -> None:
 
 
 @pytest.mark.perf_sizes("commits", quick=[60], full=[2000])
-@pytest.mark.parametrize("page", ["overview", "benchmark"])
+@pytest.mark.parametrize("page", ["overview", "benchmark", "runs"])
 def test_dashboard_page_interactive(perf, tmp_path_factory, commits: int, page: str) -> None:
     """From navigation to charts drawn and handlers attached, in Debian's headless Chromium,
-    for the overview and the first benchmark page (each holds COMMITS points per chart)."""
+    for the overview, the first benchmark page (each holds COMMITS points per chart) and
+    the runs page (one row per run)."""
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -355,7 +357,10 @@ def test_dashboard_page_interactive(perf, tmp_path_factory, commits: int, page: 
         store = open_store(f"sqlite:///{root / 'perfci.db'}", upgrade=False)
         build_site(store, out)
         store.close()
-    target = out / "index.html" if page == "overview" else min((out / "b").glob("*.html"))
+    with sqlite3.connect(root / "perfci.db") as db:  # the rebuild benchmark adds runs
+        (runs,) = db.execute("SELECT count(*) FROM runs").fetchone()
+    targets = {"overview": out / "index.html", "runs": out / "runs.html"}
+    target = targets.get(page) or min((out / "b").glob("*.html"))
     ready = "document.documentElement.dataset.chartsReady === '1'"
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
     with sync_api.sync_playwright() as playwright:
@@ -366,12 +371,15 @@ def test_dashboard_page_interactive(perf, tmp_path_factory, commits: int, page: 
             tab.goto(target.as_uri())
             if page == "benchmark":
                 tab.wait_for_function(ready)
-            else:
+            elif page == "overview":
                 tab.wait_for_selector("#shown:not(:empty)")
+            if page == "runs":
+                return int(tab.evaluate("document.querySelectorAll('table.runs tbody tr').length"))
             return int(tab.evaluate("Object.keys(window.perfciCharts || {}).length"))
 
-        def check(charts: int) -> None:
-            assert charts == (0 if page == "overview" else 2 * len(METRICS))
+        def check(count: int) -> None:
+            expected = {"overview": 0, "benchmark": 2 * len(METRICS), "runs": runs}
+            assert count == expected[page]
 
         perf(load, check=check)
         browser.close()

@@ -1,0 +1,63 @@
+"""perf-pr's artifact, read by the trusted workflow as data. Before its results are kept
+for the dashboard, each file must parse as results and be a `pull_request` run of the
+one pull request and head commit that GitHub named: a run that claimed another trigger
+would join main's history, one that claimed another number would show on another PR's
+page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfci.dashboard.naming import slug
+from perfci.results import ResultsError, RunResult
+from perfci.store.importers import load_results_file
+
+PULLS = "pulls"  # on perfci-data, next to main's runs/: pulls/<number>/<head sha>-<name>.json
+
+
+@dataclass(frozen=True)
+class PullResults:
+    number: int
+    head_sha: str
+    files: tuple[tuple[Path, RunResult], ...]
+
+
+def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults:
+    """Every results file (*.json) directly in `artifact`, checked to be pull request
+    `number`'s run of `head_sha` (a full sha); ResultsError naming the first that is not."""
+    if not artifact.is_dir():
+        raise ResultsError(f"{artifact} is not a folder")
+    paths = sorted(artifact.glob("*.json"))
+    if not paths:
+        raise ResultsError(f"no results files (*.json) in {artifact}")
+    files = []
+    for path in paths:
+        if path.is_symlink() or not path.is_file():
+            raise ResultsError(f"{path}: not a plain file")
+        result = load_results_file(path)
+        run = result.run
+        sha = result.commit.sha if result.commit else None
+        if run.trigger != "pull_request" or run.pr_number != number or sha != head_sha:
+            raise ResultsError(
+                f"{path}: not a run of pull request #{number} at {head_sha[:12]} (trigger "
+                f"{run.trigger!r}, pull request {run.pr_number}, commit {(sha or '?')[:12]})"
+            )
+        files.append((path, result))
+    return PullResults(number, head_sha, tuple(files))
+
+
+def keep_pull_results(results: PullResults, data: Path) -> list[Path]:
+    """Write the checked runs under `data` (a checkout of perfci-data) as
+    pulls/<number>/<head sha>-<name>.json, re-serialised: only what perfci read is kept.
+    A run kept before is written again with the same content."""
+    folder = data / PULLS / str(results.number)
+    names = [f"{results.head_sha}-{slug(path.stem, 80)}.json" for path, _ in results.files]
+    if len(set(names)) < len(names):
+        raise ResultsError(f"two results files would both be kept as {folder}/<same name>")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (_, result) in zip(names, results.files, strict=True):
+        (folder / name).write_text(result.to_json() + "\n", encoding="utf-8")
+        written.append(folder / name)
+    return written
