@@ -274,3 +274,43 @@ def test_machines_page_lists_fingerprints(store: Store, tmp_path: Path) -> None:
         fingerprints = conn.execute(select(Machine.fingerprint)).scalars().all()
     assert len(fingerprints) == 2 and all(f in text for f in fingerprints)
     assert "Apple M2" in text and "2.8.0" in text
+
+
+def _run_rows(page: Path) -> list[str]:
+    return re.findall(r'<tr id="run-(\d+)">', page.read_text())
+
+
+def test_runs_are_paged_oldest_first_and_every_link_finds_its_run(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 10 runs a page: full pages counted from the oldest keep their content as runs
+    arrive; runs.html shows the newest 10; the overview links each run where it is."""
+    monkeypatch.setattr(naming, "RUNS_PER_PAGE", 10)
+    seed(store)  # 37 runs
+    out = tmp_path / "site"
+    build_site(store, out)
+    with store.engine.connect() as conn:
+        ids = [str(i) for i in conn.scalars(select(Run.id).order_by(Run.started_at, Run.id))]
+    archive = [out / naming.runs_archive_page(n) for n in (1, 2, 3)]
+    assert [sorted(_run_rows(p), key=int) for p in archive] == [
+        sorted(ids[i : i + 10], key=int) for i in (0, 10, 20)
+    ]
+    assert not (out / naming.runs_archive_page(4)).exists()  # 7 runs: not a full page yet
+    assert sorted(_run_rows(out / "runs.html"), key=int) == sorted(ids[-10:], key=int)
+    links = re.findall(r'href="([^"#]+)#run-(\d+)"', (out / "index.html").read_text())
+    assert links
+    for page, run_id in links:
+        assert run_id in _run_rows(out / page)
+    before = archive[0].read_bytes()
+    commits = [sha(f"late-{i}") for i in range(3)]
+    ingest_runs(
+        store,
+        [
+            run(commit=c, started_at=f"2027-01-0{i + 1}T10:00:00+00:00", benchmarks=(benchmark(),))
+            for i, c in enumerate(commits)
+        ],
+    )
+    report = build_site(store, out)
+    assert naming.runs_archive_page(4) in report.written  # 40 runs: the fourth page filled
+    assert naming.runs_archive_page(1) not in report.written
+    assert archive[0].read_bytes() == before

@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 OVERVIEW = "index.html"
 RUNS = "runs.html"
 MACHINES = "machines.html"
+RUNS_PER_PAGE = 200  # a table of a few hundred rows lays out in a browser at once
+
+
+def runs_archive_page(number: int) -> str:
+    """Runs RUNS_PER_PAGE at a time, numbered from the oldest: page 1 holds the first runs
+    ever stored, so a full page keeps its address and its content."""
+    return f"runs/{number}.html"
 
 
 def slug(text: str, limit: int = 60) -> str:

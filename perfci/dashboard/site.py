@@ -85,16 +85,25 @@ def build_site(
         writer.write(path, content)
 
     rows = _benchmark_pages(store, catalog, writer, env.get_template("benchmark.html"), common)
+    runs = sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
+    archive = _run_archive(runs)
+    common |= {"run_page": {r.id: page for page, chunk in archive for r in chunk}}
     pulls = pull_requests(store, catalog)
     for number, pull in pulls.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
         writer.write(naming.pull_request_page(number), html)
+    full = archive[:-1]
+    archived = [(page, chunk[-1], chunk[0]) for page, chunk in full]  # page, oldest, newest
+    for number, (page, chunk) in enumerate(full, start=1):
+        context = {"runs": chunk, "pulls": pulls, "archived": [], "number": number}
+        html = env.get_template("runs.html").render(common, root="../", catalog=catalog, **context)
+        writer.write(page, html)
 
-    runs = sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
     overview = _overview_context(catalog, rows, runs, path_of=_groups_by_id(catalog))
+    newest = {"runs": runs[: naming.RUNS_PER_PAGE], "pulls": pulls, "archived": archived}
     pages = {
         naming.OVERVIEW: ("index.html", overview | {"pulls": pulls}),
-        naming.RUNS: ("runs.html", {"runs": runs, "pulls": pulls}),
+        naming.RUNS: ("runs.html", newest | {"number": None}),
         naming.MACHINES: ("machines.html", {"runs": runs}),
     }
     for path, (template, context) in pages.items():
@@ -103,6 +112,20 @@ def build_site(
     removed = writer.finish()
     page_count = sum(1 for p in writer.files if p.endswith(".html"))
     return BuildReport(out, page_count, tuple(writer.written), tuple(removed))
+
+
+def _run_archive(runs: list[RunInfo]) -> list[tuple[str, list[RunInfo]]]:
+    """Full pages of RUNS_PER_PAGE runs, counted from the oldest (each newest first), and
+    the page each run's link points to; runs of the last, unfilled page are linked on
+    runs.html, which always shows the newest RUNS_PER_PAGE."""
+    size = naming.RUNS_PER_PAGE
+    oldest_first = runs[::-1]
+    full = len(oldest_first) // size
+    archive = [
+        (naming.runs_archive_page(i + 1), oldest_first[i * size : (i + 1) * size][::-1])
+        for i in range(full)
+    ]
+    return [*archive, (naming.RUNS, oldest_first[full * size :][::-1])]
 
 
 def _groups_by_id(catalog: Catalog) -> dict[int, str]:
