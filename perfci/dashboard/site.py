@@ -79,7 +79,7 @@ def build_site(
     env = _templates()
     writer = SiteWriter.open(out, _inputs_digest(options))
     catalog = load_catalog(store)
-    common = {"repo_url": repo_url, "base_url": base_url, "version": __version__}
+    common: dict[str, Any] = {"repo_url": repo_url, "base_url": base_url, "version": __version__}
 
     for path, content in _static_files():
         writer.write(path, content)
@@ -87,7 +87,7 @@ def build_site(
     rows = _benchmark_pages(store, catalog, writer, env.get_template("benchmark.html"), common)
     runs = sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
     archive = _run_archive(runs)
-    common |= {"run_page": {r.id: page for page, chunk in archive for r in chunk}}
+    common = common | {"run_page": {r.id: page for page, chunk in archive for r in chunk}}
     pulls = pull_requests(store, catalog)
     for number, pull in pulls.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)

@@ -124,17 +124,17 @@ def _block_inflation(lengths: Floats, rho: Floats | float) -> Floats:
     return inflation
 
 
-def _difference_rho(w: Floats) -> float:
+def _difference_rho(y: Floats) -> float:
     """ρ from the spreads of lag-1 and lag-2 differences: for AR(1) noise their variances
     are 2σ²(1-ρ) and 2σ²(1-ρ²), so ρ = s₂²/s₁² - 1. A step or an excursion moves few
     differences (the largest 5%, at least two, are trimmed from both), so unlike
     residuals around a fitted split this estimate cannot be talked down by the split
     under test. Unclipped values: winsorising would flatten a block far from the median."""
-    if len(w) < 8:
+    if len(y) < 8:
         return 0.0
-    keep = len(w) - 2 - max(2, len(w) // 20)
-    s1 = float(np.mean(np.partition((w[1:] - w[:-1]) ** 2, keep - 1)[:keep]))
-    s2 = float(np.mean(np.partition((w[2:] - w[:-2]) ** 2, keep - 1)[:keep]))
+    keep = len(y) - 2 - max(2, len(y) // 20)
+    s1 = float(np.mean(np.partition((y[1:] - y[:-1]) ** 2, keep - 1)[:keep]))
+    s2 = float(np.mean(np.partition((y[2:] - y[:-2]) ** 2, keep - 1)[:keep]))
     if s1 <= 0:
         return 0.0
     return min(max(s2 / s1 - 1, 0.0), MAX_RHO)
