@@ -23,10 +23,13 @@ def choose_baseline(
     ancestry: Sequence[str],
     limit: int = MAX_BASE_RUNS,
     earlier_only: bool = True,
+    main_only: bool = False,
 ) -> Baseline:
     """Up to `limit` earlier runs on the same machine fingerprint and environment, on the
     head's commit or its first-parent ancestors (`ancestry`: nearest first, e.g. the
-    merge-base first); `earlier_only`: only runs started before the head. Runs on other
+    merge-base first); `earlier_only`: only runs started before the head; `main_only`:
+    pull requests' runs are passed over, so a store that also holds them (the published
+    dashboard's) finds its base in main's history, as the PR comment does. Runs on other
     hardware or software are reported, never silently compared; once base runs are
     found, the walk stops at the first such run (an environment change ends the
     comparable history)."""
@@ -36,7 +39,8 @@ def choose_baseline(
     for distance, sha in enumerate(ancestry):
         for run in runs_of_commit(store, sha):
             later = earlier_only and run.started_at > head.started_at
-            if run.sha != sha or run.id == head.id or later:
+            pull = main_only and run.trigger == "pull_request"
+            if run.sha != sha or run.id == head.id or later or pull:
                 continue
             same = (
                 run.machine_fingerprint == head.machine_fingerprint

@@ -15,7 +15,6 @@ from perfci.dashboard.naming import params_label
 from perfci.store import Store
 from perfci.store.queries import first_parent_chain, get_run
 
-NO_RUNS = "-"  # not hex: the prefix of no commit
 ORDER = ("regression", "error", "inconclusive", "improvement", "missing", "new", "unchanged")
 
 
@@ -78,23 +77,19 @@ def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
 def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
     """Per pull-request number: its latest run, the baseline chosen for it and the verdicts.
 
-    As in the PR comment, the base comes from main's history: the runs of commits measured
-    only by pull requests (the head itself, earlier pushes, a stacked PR's branch) are
-    passed over on the way down the first-parent chain to the merge-base."""
+    As in the PR comment, the base comes from main's history: pull requests' runs (the
+    head itself, earlier pushes, a stacked PR's branch) are passed over on the way down
+    the first-parent chain to the merge-base."""
     latest: dict[int, int] = {}
     for run in sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id)):
         if run.trigger == "pull_request" and run.pr_number is not None:
             latest[run.pr_number] = run.id
-    main_shas = {r.sha for r in catalog.trend_runs()}
-    pull_only = {r.sha for r in catalog.runs.values() if r.sha not in main_shas}
     pages = {}
     for number, run_id in sorted(latest.items()):
         head = get_run(store, run_id)
         assert head is not None
-        # such a commit keeps its place, so distances still count from the head, under a
-        # name no sha starts with: no run is found for it
-        ancestry = [NO_RUNS if s in pull_only else s for s in first_parent_chain(store, head.sha)]
-        baseline = choose_baseline(store, head, ancestry)
+        ancestry = first_parent_chain(store, head.sha)
+        baseline = choose_baseline(store, head, ancestry, main_only=True)
         base = catalog.runs[baseline.run.id] if baseline.run else None
         verdicts = compare_runs(store, [r.id for r in baseline.runs], [head.id]) if base else []
         rows = verdict_rows(verdicts)
