@@ -31,8 +31,9 @@ def choose_baseline(
     pull requests' runs are passed over, so a store that also holds them (the published
     dashboard's) finds its base in main's history, as the PR comment does. Runs on other
     hardware or software are reported, never silently compared; once base runs are
-    found, the walk stops at the first such run (an environment change ends the
-    comparable history)."""
+    found, the walk stops at the first run of this machine in another environment (an
+    environment change ends the comparable history), while other machines' runs are
+    passed over."""
     chosen: list[RunRow] = []
     where = ""
     mismatch: RunRow | None = None
@@ -42,15 +43,12 @@ def choose_baseline(
             pull = main_only and run.trigger == "pull_request"
             if run.sha != sha or run.id == head.id or later or pull:
                 continue
-            same = (
-                run.machine_fingerprint == head.machine_fingerprint
-                and run.environment_fingerprint == head.environment_fingerprint
-            )
-            if not same:
+            same_machine = run.machine_fingerprint == head.machine_fingerprint
+            if not same_machine or run.environment_fingerprint != head.environment_fingerprint:
                 mismatch = mismatch or run
-                if chosen:
+                if chosen and same_machine:  # this machine's comparable history ends here
                     return _found(chosen, where, head)
-                continue
+                continue  # another machine's run: its own series, passed over
             if not chosen:
                 where = (
                     "an earlier run of this commit"

@@ -2,10 +2,12 @@
 
 Each benchmark × metric gets the ratio head/base of run medians with an interval that
 includes run-to-run noise (perfci.stats.runs), judged against a minimum practical effect
-in the metric's direction. False alarms are controlled over all metrics compared with
-the Benjamini-Hochberg procedure at 5%: when nothing changed, the chance of any false
-flag in a comparison is at most 5%. Intervals are the matching false-coverage-rate
-intervals (Benjamini-Yekutieli): level 1 - 0.05·R/m for R flagged of m compared.
+in the metric's direction; a metric whose run-to-run noise the runs cannot tell gets no
+change verdict (`inconclusive`, saying what it needs). False alarms are controlled over
+all metrics compared with the Benjamini-Hochberg procedure at 5%: when nothing changed,
+the chance of any false flag in a comparison is at most 5%. Intervals are the matching
+false-coverage-rate intervals (Benjamini-Yekutieli): level 1 - 0.05·R/m for R flagged of
+m compared.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Literal
 from perfci.environment import Conditions
 from perfci.stats.runs import (
     DEFAULT_RUN_NOISE,
+    MIN_DF,
     benjamini_hochberg,
     compare_runs_samples,
     judge,
@@ -190,11 +193,10 @@ def compare_metrics(
         k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
     }
     valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
-    p_values = [
-        compare_runs_samples(*samples[k], assumed_noise=assumed_noise).p_value for k in valid
-    ]
-    flagged = benjamini_hochberg(p_values, alpha) if valid else 0
-    level = 1 - alpha * max(flagged, 1) / max(len(valid), 1)
+    first = {k: compare_runs_samples(*samples[k], assumed_noise=assumed_noise) for k in valid}
+    tested = [first[k].p_value for k in valid if first[k].noise_known]  # only these can flag
+    flagged = benjamini_hochberg(tested, alpha) if tested else 0
+    level = 1 - alpha * max(flagged, 1) / max(len(tested), 1)
     out: list[Comparison] = []
     for key, rows in head_by.items():
         row = rows[0]
@@ -212,7 +214,12 @@ def compare_metrics(
         est = compare_runs_samples(base_s, head_s, level, assumed_noise=assumed_noise)
         verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
         note = f"noise {est.noise:.1%} ({est.noise_source})"
-        if verdict == "inconclusive":
+        if not est.noise_known:
+            note = (
+                f"run-to-run noise unknown with {len(base_s)} base and {len(head_s)} head "
+                f"run(s): a verdict needs {MIN_DF + 2} in all; " + note
+            )
+        elif verdict == "inconclusive":
             note = f"too noisy for ±{effect:.0%}: detectable ±{est.detectable:.1%}; " + note
         elif verdict == "unchanged" and not est.low <= 1 <= est.high:
             note = f"changed by less than the {effect:.0%} minimum; " + note

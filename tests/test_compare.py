@@ -81,6 +81,23 @@ def test_small_real_change_is_unchanged_and_noisy_one_inconclusive() -> None:
     assert noisy.detectable > 0.1
 
 
+def single(name: str, value: float, metric: str = "cold_start") -> MetricRow:
+    return MetricRow("suite", name, {}, metric, "s", "lower", 1, value, value, value, (value,))
+
+
+def test_no_change_is_called_until_the_runs_tell_the_noise() -> None:
+    """Identical code can differ 20-fold between processes in a first call of a few
+    microseconds; with one run a side nothing tells that noise, so nothing is called."""
+    one = compare_metrics([[single("cold", 5e-6)]], [[single("cold", 1.2e-4)]])
+    assert [c.verdict for c in one] == ["inconclusive"]
+    assert one[0].note is not None and "noise unknown with 1 base and 1 head run(s)" in one[0].note
+    assert "a verdict needs 5 in all" in one[0].note
+    # four quiet base runs tell the noise: the same 24-fold change is now a regression
+    base = [[single("cold", 5e-6 * (1 + 0.01 * i))] for i in range(4)]
+    four = compare_metrics(base, [[single("cold", 1.2e-4)]])
+    assert [c.verdict for c in four] == ["regression"]
+
+
 def test_new_missing_error_and_bad_values() -> None:
     rng = np.random.default_rng(4)
     base = rows(np.ones(3), rng)
@@ -95,11 +112,13 @@ def test_new_missing_error_and_bad_values() -> None:
 
 
 def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: Store) -> None:
+    """…of this machine: another machine's runs in between are passed over."""
     from dataclasses import replace
 
-    from factories import ENVIRONMENT
+    from factories import ENVIRONMENT, MACHINE
 
     other = replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "9.9"})
+    elsewhere = replace(MACHINE, name="mini-2", chip="Apple M2")
     commits = [sha(f"c{i}") for i in range(5)]
     results = []
     for i, c in enumerate(commits):
@@ -114,6 +133,16 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
                 benchmarks=(benchmark(seed=i),),
             )
         )
+        if i == 2:
+            results.append(
+                run(
+                    commit=c,
+                    parents=parents,
+                    machine=elsewhere,
+                    started_at=f"2026-11-0{i + 1}T11:00:00+00:00",
+                    benchmarks=(benchmark(seed=i),),
+                )
+            )
     stored = ingest_runs(store, results)
     head = get_run(store, stored[-1].run_id)
     assert head is not None

@@ -64,15 +64,24 @@ def test_unknown_key_exits_2_with_one_line(tmp_path: Path) -> None:
     ]
 
 
-def _slower_files(tmp_path: Path, factor: float = 2.0) -> tuple[Path, Path]:
-    base = factories.write(factories.run(), tmp_path / "base.json")
-    slow = factories.run(benchmarks=(factories.benchmark(latency=factor * 1e-3, seed=1),))
-    return base, factories.write(slow, tmp_path / "head.json")
+def _slower_files(tmp_path: Path, factor: float = 2.0) -> list[str]:
+    """Four base runs (enough, with the head, to tell the run-to-run noise) and a head
+    run `factor` times slower."""
+    bases = [
+        str(
+            factories.write(
+                factories.run(benchmarks=(factories.benchmark(seed=i),)), tmp_path / f"base{i}.json"
+            )
+        )
+        for i in range(4)
+    ]
+    slow = factories.run(benchmarks=(factories.benchmark(latency=factor * 1e-3, seed=9),))
+    return [*bases, str(factories.write(slow, tmp_path / "head.json"))]
 
 
 def test_acknowledged_regression_does_not_fail(tmp_path: Path) -> None:
-    base, head = _slower_files(tmp_path)
-    args = ("compare", str(base), str(head), "--format", "json", "--fail-on-regression")
+    files = _slower_files(tmp_path)
+    args = ("compare", *files, "--format", "json", "--fail-on-regression")
     plain = perfci(*args, cwd=tmp_path)
     assert plain.returncode == 1, plain.stdout + plain.stderr
     ack = f'[[acknowledge]]\nbenchmark = "{GEMM}"\nreason = "exact accumulation, twice the work"\n'
@@ -88,15 +97,15 @@ def test_acknowledged_regression_does_not_fail(tmp_path: Path) -> None:
     (tmp_path / "perfci.toml").write_text(ack)
     acked = perfci(*args, cwd=tmp_path)
     assert acked.returncode == 0, acked.stdout + acked.stderr
-    text = perfci("compare", str(base), str(head), cwd=tmp_path)
+    text = perfci("compare", *files, cwd=tmp_path)
     assert "acknowledged: exact accumulation, twice the work" in text.stdout
 
 
 def test_per_benchmark_minimum_effect_in_compare(tmp_path: Path) -> None:
-    base, head = _slower_files(tmp_path, 1.85)
+    files = _slower_files(tmp_path, 1.85)
 
     def verdicts() -> dict[str, str]:
-        result = perfci("compare", str(base), str(head), "--format", "json", cwd=tmp_path)
+        result = perfci("compare", *files, "--format", "json", cwd=tmp_path)
         return {c["metric"]: c["verdict"] for c in json.loads(result.stdout)["comparisons"]}
 
     assert verdicts() == {"latency": "regression", "cold_start": "regression"}

@@ -3,8 +3,10 @@
 Two halves of one run agree far more than two runs do, so a verdict that only looks at
 the samples within runs flags about half of all identical pairs. Here each run is one
 observation (the log of its median) and the noise between runs is learned from the
-runs themselves when there are enough, from the series' history when there are not,
-and otherwise assumed (and said so).
+runs themselves when there are enough, from the series' history when there are not.
+With neither, it is unknown: the interval shown assumes a noise level (and says so), and
+no change is called on it, since identical code can differ between processes by far more
+than any fixed guess (a first call of a few microseconds varied 20-fold here).
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from perfci.stats.pairwise import _log_median_se
 
 NoiseSource = Literal["runs", "history", "assumed"]
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
-DEFAULT_RUN_NOISE = 0.20  # run-to-run coefficient of variation assumed without evidence:
-# two runs of the same code on a busy or throttled machine can differ by tens of percent,
-# so without runs or history to learn from, only a large change is called one
+DEFAULT_RUN_NOISE = 0.20  # run-to-run coefficient of variation shown without evidence;
+# only for the interval and the detectable change a report prints, never for a verdict
 MIN_DF = 3  # fewer degrees of freedom than this and an estimate of noise is not trusted
 _MAD = 1.4826
 
@@ -45,6 +46,11 @@ class RunsEstimate:
     noise_source: NoiseSource
     df: int | None
     detectable: float
+
+    @property
+    def noise_known(self) -> bool:
+        """Whether runs or history measured the run-to-run noise (a verdict needs it)."""
+        return self.noise_source != "assumed"
 
 
 def t_quantile(z: float, df: int | None) -> float:
@@ -162,7 +168,10 @@ def judge(
     """Verdict of an interval: a change is `regression` or `improvement` when the interval
     excludes 1 and the ratio is at least `min_effect` away from 1; `unchanged` when the
     interval lies within ±`min_effect`, or excludes 1 by less than it; else
-    `inconclusive` (too noisy to tell at that effect)."""
+    `inconclusive` (too noisy to tell at that effect). Always `inconclusive` when the
+    run-to-run noise was only assumed."""
+    if not estimate.noise_known:
+        return "inconclusive"
     up, down = 1 + min_effect, 1 / (1 + min_effect)
     significant = estimate.low > 1 or estimate.high < 1
     large = estimate.ratio >= up or estimate.ratio <= down
