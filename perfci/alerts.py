@@ -10,7 +10,9 @@ it, so such a change is not blamed on a commit. Within a segment the detector
 the last alert, as CI does after each run (every tail with `recheck=None`); an alert
 already stored for the same series, commit and kind is not written again. A change whose
 first run follows commits without runs is attributed to the range
-last_good_commit..commit.
+last_good_commit..commit; a drift (values that moved gradually, `shape` `drift`) to the
+range from the first commit of the values that drifted to the commit where the change
+is placed.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class AlertsError(ValueError):
 @dataclass(frozen=True)
 class AlertRow:
     """One stored alert. `last_good_commit` is set when runs are missing between it and
-    `commit` (the change lies in that range); `new` when this call wrote it."""
+    `commit` (the change lies in that range), and for a drift (`shape`), where it began;
+    `new` when this call wrote it."""
 
     benchmark: str  # suite::name[params]
     metric: str
@@ -58,6 +61,7 @@ class AlertRow:
     status: str
     reason: str | None
     new: bool
+    shape: str = "step"
 
 
 @dataclass
@@ -80,6 +84,7 @@ class _Found:
     kind: str
     magnitude: float
     reason: str | None
+    shape: str = "step"
 
 
 def branch_head(store: Store, branch: str) -> str:
@@ -183,15 +188,17 @@ def _scan(
         if change is None:
             continue
         i = change.index
+        drift = change.shape == "drift"
         found.append(
             _Found(
                 key,
                 points[i].machine_id,
                 points[i].commit_id,
-                _last_good(points, i),
+                points[change.start].commit_id if drift else _last_good(points, i),
                 change.kind,
                 change.ratio,
                 None,
+                change.shape,
             )
         )
         start = i
@@ -241,6 +248,7 @@ def update_alerts(
             "commit_id": f.commit_id,
             "last_good_commit_id": f.last_good_id,
             "kind": f.kind,
+            "shape": f.shape,
             "magnitude": f.magnitude,
             "status": "open",
             "reason": f.reason,
@@ -315,6 +323,7 @@ def list_alerts(
             Alert.magnitude,
             Alert.status,
             Alert.reason,
+            Alert.shape,
         )
         .join(Benchmark, Benchmark.id == Alert.benchmark_id)
         .join(Machine, Machine.id == Alert.machine_id)
@@ -326,7 +335,7 @@ def list_alerts(
     with store.engine.connect() as conn:
         for row in conn.execute(query):
             bench, metric, mid, cid, kind, suite, name, params, machine = row[:9]
-            sha, good_sha, magnitude, status, reason = row[9:]
+            sha, good_sha, magnitude, status, reason, shape = row[9:]
             label = f"{suite}::{name}" + (f"[{params}]" if params not in ("{}", "") else "")
             is_new = new is not None and (bench, metric, mid, cid, kind) in new
             out.append(
@@ -343,6 +352,7 @@ def list_alerts(
                         status,
                         reason,
                         is_new,
+                        shape,
                     ),
                 )
             )

@@ -94,21 +94,35 @@ def seed(store: Store) -> Seeded:
 
 
 def add_alert(
-    store: Store, params: dict[str, object], commit: int, kind: str, magnitude: float, status: str
+    store: Store,
+    params: dict[str, object],
+    commit: int,
+    kind: str,
+    magnitude: float,
+    status: str,
+    drift_since: int | None = None,
 ) -> None:
-    """An alert as the history detector will store it: through the models."""
+    """An alert as the history detector will store it: through the models; with
+    `drift_since`, a drift from that commit on."""
     with Session(store.engine) as session:
         bench = session.scalars(
             select(Benchmark).where(Benchmark.key == benchmark_key(GEMM, "test_gemm", params))
         ).one()
         machine = session.scalars(select(Machine).where(Machine.name == "mini-1")).one()
         first = session.scalars(select(Commit).where(Commit.sha == sha(f"commit-{commit}"))).one()
+        since = None
+        if drift_since is not None:
+            since = session.scalars(
+                select(Commit).where(Commit.sha == sha(f"commit-{drift_since}"))
+            ).one()
         session.add(
             Alert(
                 benchmark_id=bench.id,
                 machine_id=machine.id,
                 metric="latency",
                 commit_id=first.id,
+                last_good_commit_id=since.id if since else None,
+                shape="step" if since is None else "drift",
                 kind=kind,
                 magnitude=magnitude,
                 status=status,

@@ -149,3 +149,17 @@ def test_full_is_refused_for_csv_files(tmp_path, capsys: pytest.CaptureFixture[s
     path.write_text("value\n1\n2\n")
     assert main(["detect", str(path), "--full"]) == 2
     assert "--full is for history mode" in capsys.readouterr().err
+
+
+def test_a_drift_is_reported_over_its_range(
+    store_url: str, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shas = _chain(80)
+    ingest_runs(store, _runs({i: 1e-3 * (1 + 0.15 * i / 79) for i in range(80)}, shas))
+    assert main(["detect", "--db", store_url, "--format", "json"]) == 0
+    latency = [a for a in json.loads(capsys.readouterr().out)["alerts"] if a["metric"] == "latency"]
+    assert latency and {a["kind"] for a in latency} == {"regression"}
+    first = latency[0]
+    assert (first["shape"], first["last_good_commit"]) == ("drift", shas[0])
+    assert main(["detect", "--db", store_url]) == 0
+    assert f"drifting since {shas[0][:10]}" in capsys.readouterr().out

@@ -307,10 +307,16 @@ def test_detect_series_files(tmp_path: Path) -> None:
     first, second = doc["series"]
     (change,) = first["change_points"]
     assert abs(change["index"] - 80) <= 1 and change["commit"] == f"c{change['index']}"
-    assert change["kind"] == "regression"
+    assert (change["kind"], change["shape"], change["start"]) == ("regression", "step", None)
     assert second["status"] == "too short" and second["change_points"] == []
     higher = perfci("detect", str(good), "--direction", "higher", cwd=tmp_path)
     assert f"row {change['index']} (commit c{change['index']}): improvement" in higher.stdout
+    drifting = tmp_path / "drifting.csv"
+    ramp = (1 + 0.02 * rng.standard_normal(200)) * np.linspace(1, 1.1, 200)
+    drifting.write_text("value\n" + "".join(f"{v}\n" for v in ramp))
+    doc = json.loads(perfci("detect", str(drifting), "--format", "json", cwd=tmp_path).stdout)
+    shapes = {(c["shape"], c["start"] is not None) for c in doc["series"][0]["change_points"]}
+    assert ("drift", True) in shapes
 
 
 @pytest.mark.parametrize(

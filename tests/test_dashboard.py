@@ -141,6 +141,19 @@ def test_chart_data_holds_every_stored_point_and_the_events(store: Store, tmp_pa
     assert data["commits"][run_at[0]][0] == sha("commit-18")
 
 
+def test_a_drift_names_where_it_began(store: Store, tmp_path: Path) -> None:
+    seed(store)
+    add_alert(store, VARIANTS[1], 20, "regression", 1.06, "open", drift_since=14)
+    out = tmp_path / "site"
+    build_site(store, out)
+    overview = (out / "index.html").read_text()
+    since = sha("commit-14")[:12]
+    assert f"drifting since <code>{since}</code>" in overview
+    data = page_data(out, GEMM_PAGE)
+    texts = [e["text"] for v in data["variants"] for c in v["charts"] for e in c["events"]]
+    assert sum(f"drifting since {since}" in t for t in texts) == 1
+
+
 def test_rebuilding_rewrites_only_what_changed(sqlite_url: str, tmp_path: Path) -> None:
     from perfci.store import open_store
 

@@ -76,7 +76,14 @@ def read_series(path: Path) -> Series:
 
 def _change(series: Series, c: ChangePoint) -> dict[str, Any]:
     commit = series.commits[c.index] if series.commits else None
-    return {"index": c.index, "kind": c.kind, "ratio": round(c.ratio, 6), "commit": commit}
+    return {
+        "index": c.index,
+        "kind": c.kind,
+        "ratio": round(c.ratio, 6),
+        "commit": commit,
+        "shape": c.shape,
+        "start": c.start if c.shape == "drift" else None,  # the row the drift began at
+    }
 
 
 def _alert_dict(a: AlertRow) -> dict[str, Any]:
@@ -87,6 +94,7 @@ def _alert_dict(a: AlertRow) -> dict[str, Any]:
         "commit": a.commit,
         "last_good_commit": a.last_good_commit,
         "kind": a.kind,
+        "shape": a.shape,
         "magnitude": round(a.magnitude, 6),
         "status": a.status,
         "reason": a.reason,
@@ -119,6 +127,8 @@ def handle_store(args: argparse.Namespace) -> int:
         where = (
             f"{a.last_good_commit[:10]}..{a.commit[:10]}" if a.last_good_commit else a.commit[:10]
         )
+        if a.shape == "drift" and a.last_good_commit:
+            where = f"{a.commit[:10]}, drifting since {a.last_good_commit[:10]}"
         mark = " (new)" if a.new else ""
         why = f" — {a.reason}" if a.reason else ""
         print(
@@ -167,5 +177,6 @@ def handle(args: argparse.Namespace) -> int:
         for c in changes:
             d = _change(s, c)
             where = f" (commit {d['commit']})" if d["commit"] else ""
-            print(f"  row {c.index}{where}: {c.kind}, ×{c.ratio:.3f}")
+            drift = f", a drift from row {c.start} on" if c.shape == "drift" else ""
+            print(f"  row {c.index}{where}: {c.kind}, ×{c.ratio:.3f}{drift}")
     return 0

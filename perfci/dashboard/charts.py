@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from perfci.compare import environment_differences
-from perfci.dashboard.data import BenchmarkInfo, Catalog
+from perfci.dashboard.data import AlertInfo, BenchmarkInfo, Catalog
 from perfci.dashboard.history import ChartChunks, Trend, chart_id
 from perfci.dashboard.naming import params_label, variant_anchor
 from perfci.report.text import format_value
@@ -38,6 +38,13 @@ def environment_events(catalog: Catalog, trend: Trend) -> list[tuple[int, int, s
     return events
 
 
+def _drift(alert: AlertInfo) -> str:
+    """The note a drift's event carries: where the values began to move."""
+    if alert.shape != "drift" or alert.last_good_sha is None:
+        return ""
+    return f", drifting since {alert.last_good_sha[:12]}"
+
+
 def alert_events(catalog: Catalog, trend: Trend) -> dict[tuple[int, str], list[dict[str, Any]]]:
     """Per benchmark and metric: its alerts, at the position of the alerted commit's run."""
     at: dict[tuple[int, int], int] = {}
@@ -52,7 +59,8 @@ def alert_events(catalog: Catalog, trend: Trend) -> dict[tuple[int, str], list[d
                 "kind": alert.kind,
                 "status": alert.status,
                 "text": f"{machine}: {alert.kind} x{alert.magnitude:.3f} at {alert.sha[:12]}"
-                f" ({alert.status})",
+                + _drift(alert)
+                + f" ({alert.status})",
             }
         )
     return out

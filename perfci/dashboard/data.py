@@ -64,12 +64,13 @@ class AlertInfo:
     commit_id: int
     sha: str
     subject: str | None
-    last_good_sha: str | None
+    last_good_sha: str | None  # runs missing since it, or where a drift began
     kind: str
     magnitude: float
     status: str
     reason: str | None
     detected_at: datetime
+    shape: str
 
 
 @dataclass
@@ -149,6 +150,7 @@ def load_catalog(store: Store) -> Catalog:
                 Alert.status,
                 Alert.reason,
                 Alert.detected_at,
+                Alert.shape,
             )
             .join(Commit, Commit.id == Alert.commit_id)
             .outerjoin(good, good.id == Alert.last_good_commit_id)

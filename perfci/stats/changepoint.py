@@ -22,6 +22,13 @@ with the level becomes constant):
 A regression needs less evidence than an improvement: a missed regression costs a team
 more than an improvement reported a few runs late.
 
+Shape: a slow drift also crosses the threshold somewhere, and blaming the commit where
+the accumulated change happened to cross it would be wrong. So each change found is
+also fitted as a straight line over its segment; when the line fits about as well as the
+step (residual sum of squares within `DRIFT_PENALTY`·log(n)·σ² of the step's, a
+penalty for the step's searched location), the change is a `drift` over the segment's
+values, not a step at one commit.
+
 Calibrated by replaying simulated series point by point (as CI does) so that at most 1%
 of 200-point series of noise ever raise a false alert, across Gaussian, log-normal,
 outlier, bimodal, AR(1) and level-dependent noise; see suites/perfci/quality/.
@@ -41,6 +48,7 @@ from numpy.typing import NDArray
 
 Direction = Literal["lower", "higher"]
 Kind = Literal["regression", "improvement"]
+Shape = Literal["step", "drift"]
 Floats = NDArray[np.float64]
 
 THRESHOLD = 3.9
@@ -54,6 +62,7 @@ FULL_AFTER = 5
 SHORT_TAIL_PENALTY = 1.0
 MAX_RHO = 0.9
 WINDOW = 400
+DRIFT_PENALTY = 1.0
 _MAD = 1.4826  # MAD → standard deviation for Gaussian data
 
 
@@ -65,12 +74,15 @@ class SeriesError(ValueError):
 class ChangePoint:
     """`index`: 0-based position of the first value after the change; `ratio`: typical
     value after over before (medians); `statistic`: the standardised difference of the
-    means (positive: values went up)."""
+    means (positive: values went up); `shape`: `step`, or `drift` when the values moved
+    gradually over the segment from `start` (its first index) to the newest value seen."""
 
     index: int
     kind: Kind
     ratio: float
     statistic: float
+    shape: Shape = "step"
+    start: int = 0
 
 
 @dataclass(frozen=True)
@@ -259,6 +271,28 @@ def _accept(split: Split | None, min_effect: float) -> bool:
     return (split.ratio > 1) == (split.statistic > 0)
 
 
+def shape_of(y: Floats, index: int) -> Shape:
+    """`drift` when a straight line through the segment's log values `y` fits about as
+    well as a step at `index` (see the module's notes), else `step`."""
+    n = len(y)
+    noise = _robust_scale(y)
+    if noise <= 0:
+        return "step"
+    before, after = y[:index], y[index:]
+    step = np.concatenate([before - np.median(before), after - np.median(after)])
+    x = np.arange(n, dtype=np.float64) - (n - 1) / 2
+    half = n // 2  # slope from differences half the segment apart: robust to outliers
+    slope = float(np.median(y[half:] - y[: n - half])) / half
+    line = y - slope * x
+    line = line - np.median(line)
+
+    def rss(residuals: Floats) -> float:  # an outlier weighs at most CLIP·σ
+        return float(np.sum(np.minimum(np.abs(residuals), CLIP * noise) ** 2))
+
+    penalty = DRIFT_PENALTY * math.log(n) * noise**2
+    return "drift" if rss(line) < rss(step) + penalty else "step"
+
+
 def check_tail(
     values: Sequence[float] | Floats,
     start: int,
@@ -271,12 +305,18 @@ def check_tail(
     values? Returns it with its absolute index, or None."""
     y = np.asarray(values, dtype=np.float64)
     lo = max(start, len(y) - window)
-    split = _best_split(np.log(y[lo:]), direction, exact=False)
+    segment = np.log(y[lo:])
+    split = _best_split(segment, direction, exact=False)
     if split is None or not _accept(split, min_effect):
         return None
-    return ChangePoint(
-        lo + split.index, _kind(split.ratio, direction), split.ratio, split.statistic
-    )
+    return _change(segment, lo, split, direction)
+
+
+def _change(segment: Floats, lo: int, split: Split, direction: Direction) -> ChangePoint:
+    """The change point of `split`, found in `segment` (log values) starting at `lo`."""
+    kind = _kind(split.ratio, direction)
+    shape = shape_of(segment, split.index)
+    return ChangePoint(lo + split.index, kind, split.ratio, split.statistic, shape, lo)
 
 
 def replay(
@@ -317,7 +357,5 @@ def detect(
         index = lo + split.index
         stack += [(lo, index), (index, hi)]
         if _accept(split, min_effect):
-            found.append(
-                ChangePoint(index, _kind(split.ratio, direction), split.ratio, split.statistic)
-            )
+            found.append(_change(y[lo:hi], lo, split, direction))
     return sorted(found, key=lambda c: c.index)

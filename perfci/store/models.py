@@ -195,6 +195,7 @@ class Alert(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('regression', 'improvement', 'environment')", name="kind"),
         CheckConstraint("status IN ('open', 'acknowledged', 'fixed')", name="status"),
+        CheckConstraint("shape IN ('step', 'drift')", name="shape"),
         Index(None, "benchmark_id", "metric", "machine_id"),
     )
 
@@ -203,8 +204,11 @@ class Alert(Base):
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
     metric: Mapped[str] = mapped_column(String(64))
     commit_id: Mapped[int] = mapped_column(ForeignKey("commits.id"))  # first commit after
+    # the change lies in last_good..commit when runs are missing between them; for a
+    # drift, the values drifted from this commit on
     last_good_commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id"))
     kind: Mapped[str] = mapped_column(String(16))
+    shape: Mapped[str] = mapped_column(String(8), default="step", server_default="step")
     magnitude: Mapped[float] = mapped_column(Double)  # ratio after / before
     status: Mapped[str] = mapped_column(String(16), default="open")
     reason: Mapped[str | None] = mapped_column(Text)

@@ -21,7 +21,10 @@ import venv
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
+from bound import GRID, oracle
 from evaluate_common import wilson
 from prmode import aa_and_power
 from series import FAMILIES, series
@@ -56,6 +59,47 @@ def _perfci_power(args: tuple[str, int, int, float, int, str]) -> tuple[int, int
         hits += bool(ok)
         exact += bool(ok) and abs(ok[0].index - at) <= 1
     return hits, exact
+
+
+DRIFTS = [("drift +5% over 200 runs", 0.05), ("drift +10% over 200 runs", 0.10)]
+SHAPE_STEPS = [("step +2%", 0.02), ("step +5%", 0.05)]
+
+
+def _shapes(args: tuple[str, float, bool, int, int]) -> tuple[int, int]:
+    """(changes found, of which labelled drift) on `count` series from `first`: a linear
+    drift of `size` over the series, or a step of `size` at point 100."""
+    family, size, drift, first, count = args
+    found = drifts = 0
+    for s in range(first, first + count):
+        if drift:
+            values = series(family, s) * np.linspace(1, 1 + size, 200)
+        else:
+            values = series(family, s, step=size)
+        changes = replay(values)
+        found += len(changes)
+        drifts += sum(c.shape == "drift" for c in changes)
+    return found, drifts
+
+
+def shapes(pool: ProcessPoolExecutor, n: int) -> list[str]:
+    """Drift against step: how many alerts a slow drift raises and how many of them say
+    they are a drift, and how often a real step is mistaken for one."""
+    lines = [
+        "### Shape: drift or step (perfci; alerts per series, share labelled `drift`)",
+        "",
+        "| family | series | alerts per series | labelled drift |",
+        "|---|---|---|---|",
+    ]
+    for family in ("gaussian", "outliers 2%", "AR(1) 0.5"):
+        cells = [(name, size, True) for name, size in DRIFTS]
+        cells += [(name, size, False) for name, size in SHAPE_STEPS]
+        for name, size, drift in cells:
+            jobs = [(family, size, drift, 30_000 + a, b) for a, b in _chunks(n, 4)]
+            results = list(pool.map(_shapes, jobs))
+            found, drifts = sum(r[0] for r in results), sum(r[1] for r in results)
+            share = wilson(drifts, found) if found else "no alerts"
+            lines.append(f"| {family} | {name} | {found / n:.2f} | {share} |")
+    return [*lines, ""]
 
 
 def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
@@ -132,7 +176,27 @@ def history_peers(python: Path, n: int) -> dict[str, dict[str, dict[str, str]]]:
     return tables
 
 
-def markdown(history: dict[str, dict[str, dict[str, str]]], pr: dict[str, dict[str, str]]) -> str:
+def bounds(n_null: int, n_power: int) -> list[str]:
+    """The oracle's lines (bound.py): what knowing the noise exactly would allow."""
+    lines = [
+        "### The bound: an oracle that knows σ (white Gaussian noise; bound.py)",
+        "",
+        "| splits scanned | threshold for 1% false alerts | power +5%, 5 points after |",
+        "|---|---|---|",
+    ]
+    for label, tails in (("every split, as perfci", None), (f"tails {GRID}", GRID)):
+        threshold, power = oracle(tails, n_null, n_power)
+        hits = round(power * n_power)
+        lines.append(f"| {label} | {threshold:.2f} | {wilson(hits, n_power)} |")
+        print(f"  bound {label}: {threshold:.2f}, {power:.1%}", file=sys.stderr, flush=True)
+    return [*lines, ""]
+
+
+def markdown(
+    history: dict[str, dict[str, dict[str, str]]],
+    pr: dict[str, dict[str, str]],
+    bound: list[str],
+) -> str:
     lines = ["### History mode (per noise family; rate and 95% Wilson interval)", ""]
     columns = list(next(iter(history["perfci"].values())))
     lines.append("| family | tool | " + " | ".join(columns) + " |")
@@ -143,7 +207,7 @@ def markdown(history: dict[str, dict[str, dict[str, str]]], pr: dict[str, dict[s
             lines.append(
                 f"| {family} | {tool} | " + " | ".join(row.get(c, "") for c in columns) + " |"
             )
-    lines += ["", "### Pull-request mode", ""]
+    lines += ["", *bound, "### Pull-request mode", ""]
     pr_columns = list(next(iter(pr.values())))
     lines.append("| tool | " + " | ".join(pr_columns) + " |")
     lines.append("|---|" + "---|" * len(pr_columns))
@@ -162,11 +226,13 @@ def main() -> int:
     started = time.perf_counter()
     with ProcessPoolExecutor(2) as pool:
         history = {"perfci": history_perfci(pool, n_null, n_power)}
+        shape = shapes(pool, n_power)
     python = None if args.no_peers else ensure_peers()
     if python is not None:
         history.update(history_peers(python, n_peer))
+    bound = bounds(*((1000, 500) if args.quick else (4000, 2000)))
     pr = aa_and_power(n_pr)
-    report = markdown(history, pr)
+    report = markdown(history, pr, [*shape, *bound])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n")
     print(report)
