@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from perfci.compare import (
     MAX_BASE_RUNS,
+    MIN_RUNS,
     Baseline,
     Comparison,
     compare_metrics,
@@ -15,6 +16,8 @@ from perfci.compare import (
 )
 from perfci.store import Store
 from perfci.store.queries import RunRow, environment_of, run_metrics, run_outcomes, runs_of_commit
+
+HISTORY_RUNS = 30  # earlier runs in other environments kept to learn the noise from
 
 
 def choose_baseline(
@@ -33,8 +36,10 @@ def choose_baseline(
     hardware or software are reported, never silently compared; once base runs are
     found, the walk stops at the first run of this machine in another environment (an
     environment change ends the comparable history), while other machines' runs are
-    passed over."""
+    passed over. When too few base runs tell the run-to-run noise, this machine's
+    earlier runs in other environments are kept as `history` to learn it from."""
     chosen: list[RunRow] = []
+    earlier: list[RunRow] = []  # this machine's runs beyond an environment change
     where = ""
     mismatch: RunRow | None = None
     for distance, sha in enumerate(ancestry):
@@ -44,10 +49,14 @@ def choose_baseline(
             if run.sha != sha or run.id == head.id or later or pull:
                 continue
             same_machine = run.machine_fingerprint == head.machine_fingerprint
-            if not same_machine or run.environment_fingerprint != head.environment_fingerprint:
+            if earlier or (chosen and same_machine and not _same_environment(run, head)):
+                if same_machine:  # this machine's comparable history has ended
+                    earlier.append(run)
+                    if len(chosen) + 1 >= MIN_RUNS or len(earlier) >= HISTORY_RUNS:
+                        return _found(chosen, where, head, earlier)
+                continue
+            if not same_machine or not _same_environment(run, head):
                 mismatch = mismatch or run
-                if chosen and same_machine:  # this machine's comparable history ends here
-                    return _found(chosen, where, head)
                 continue  # another machine's run: its own series, passed over
             if not chosen:
                 where = (
@@ -57,9 +66,9 @@ def choose_baseline(
                 )
             chosen.append(run)
             if len(chosen) >= limit:
-                return _found(chosen, where, head)
+                return _found(chosen, where, head, [])
     if chosen:
-        return _found(chosen, where, head)
+        return _found(chosen, where, head, earlier)
     if mismatch is None:
         return Baseline(None, "no earlier run of this commit or its ancestors")
     if mismatch.machine_fingerprint != head.machine_fingerprint:
@@ -74,12 +83,19 @@ def choose_baseline(
     )
 
 
-def _found(runs: list[RunRow], where: str, head: RunRow) -> Baseline:
+def _same_environment(run: RunRow, head: RunRow) -> bool:
+    return run.environment_fingerprint == head.environment_fingerprint
+
+
+def _found(runs: list[RunRow], where: str, head: RunRow, earlier: list[RunRow]) -> Baseline:
     more = f" (+{len(runs) - 1} earlier run(s) for noise)" if len(runs) > 1 else ""
     conditions = condition_differences(
         [r.conditions for r in runs], head.conditions, head.cpu_cores
     )
-    return Baseline(runs[0], f"run {runs[0].id}{more}: {where}", tuple(runs), (), tuple(conditions))
+    history = tuple(r.id for r in earlier) if len(runs) + 1 < MIN_RUNS else ()
+    return Baseline(
+        runs[0], f"run {runs[0].id}{more}: {where}", tuple(runs), (), tuple(conditions), history
+    )
 
 
 def compare_runs(
@@ -88,14 +104,23 @@ def compare_runs(
     head_run_ids: Sequence[int],
     min_effect: float | None = None,
     thresholds: Mapping[str, float] | None = None,
+    history_run_ids: Sequence[int] = (),
 ) -> list[Comparison]:
-    """`compare_metrics` between stored runs."""
+    """`compare_metrics` between stored runs; `history_run_ids` (nearest first, as
+    `Baseline.history`): earlier runs whose medians, before the base runs', tell the
+    run-to-run noise when base and head runs are too few to."""
     outcomes = [o for rid in head_run_ids for o in run_outcomes(store, rid)]
     kwargs = {} if min_effect is None else {"min_effect": min_effect}
+    base = [run_metrics(store, rid) for rid in base_run_ids]
+    history: dict[tuple[str, str, str, str], list[float]] = {}
+    for run in [*[run_metrics(store, rid) for rid in reversed(history_run_ids)], *base[::-1]]:
+        for row in run:
+            history.setdefault(row.key, []).append(row.median)
     return compare_metrics(
-        [run_metrics(store, rid) for rid in base_run_ids],
+        base,
         [run_metrics(store, rid) for rid in head_run_ids],
         outcomes,
         thresholds=thresholds,
+        history=history if history_run_ids else None,
         **kwargs,
     )

@@ -23,6 +23,7 @@ from perfci.environment import Conditions
 from perfci.stats.runs import (
     DEFAULT_RUN_NOISE,
     MIN_DF,
+    RunsEstimate,
     benjamini_hochberg,
     compare_runs_samples,
     judge,
@@ -33,6 +34,7 @@ VerdictName = Literal[
     "regression", "improvement", "unchanged", "inconclusive", "new", "missing", "error"
 ]
 DEFAULT_MIN_EFFECT = 0.03
+MIN_RUNS = MIN_DF + 2  # base and head runs in all for the runs to tell their own noise
 FAMILY_CONFIDENCE = 0.95
 MAX_BASE_RUNS = 10
 
@@ -54,6 +56,12 @@ class Comparison:
     n_head: int
     note: str | None = None
     acknowledged: str | None = None  # the reason, when the change is an expected one
+    noise: str | None = None  # where the run-to-run noise came from: runs, history, assumed
+
+    @property
+    def unmeasured(self) -> bool:
+        """No verdict because nothing measured the run-to-run noise (too few runs)."""
+        return self.verdict == "inconclusive" and self.noise == "assumed"
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Baseline:
     runs: tuple[RunRow, ...] = field(default=())
     differences: tuple[str, ...] = field(default=())  # environment differences, if any
     conditions: tuple[str, ...] = field(default=())  # how the runs ran differed, if so
+    history: tuple[int, ...] = field(default=())  # earlier runs to learn the noise from
 
 
 LOAD_GAP = 0.5  # 1-minute load per core: a gap this large means one run shared the machine
@@ -168,12 +177,14 @@ def compare_metrics(
     min_effect: float = DEFAULT_MIN_EFFECT,
     thresholds: Mapping[str, float] | None = None,
     assumed_noise: float = DEFAULT_RUN_NOISE,
+    history: Mapping[tuple[str, str, str, str], Sequence[float]] | None = None,
 ) -> list[Comparison]:
     """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
     metrics (several base runs: main's recent history). `thresholds`: minimum effect per
-    benchmark label (suite::name; glob patterns match too), overriding `min_effect`. A
-    benchmark that failed in head is `error`; one with no positive samples is `error`
-    too, never a pass."""
+    benchmark label (suite::name; glob patterns match too), overriding `min_effect`.
+    `history`: per metric key, earlier run medians (oldest first) that tell the
+    run-to-run noise when the runs compared are too few to. A benchmark that failed in
+    head is `error`; one with no positive samples is `error` too, never a pass."""
     base_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
     for run in base_runs:
         for row in run:
@@ -193,7 +204,14 @@ def compare_metrics(
         k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
     }
     valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
-    first = {k: compare_runs_samples(*samples[k], assumed_noise=assumed_noise) for k in valid}
+    history = history or {}
+
+    def estimate(key: tuple[str, str, str, str], confidence: float) -> RunsEstimate:
+        base, head = samples[key]
+        past = [v for v in history.get(key, ()) if v > 0]
+        return compare_runs_samples(base, head, confidence, past, assumed_noise)
+
+    first = {k: estimate(k, FAMILY_CONFIDENCE) for k in valid}
     tested = [first[k].p_value for k in valid if first[k].noise_known]  # only these can flag
     flagged = benjamini_hochberg(tested, alpha) if tested else 0
     level = 1 - alpha * max(flagged, 1) / max(len(tested), 1)
@@ -211,13 +229,13 @@ def compare_metrics(
             out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
         effect = _effect_for(_label(row), thresholds or {}, min_effect)
-        est = compare_runs_samples(base_s, head_s, level, assumed_noise=assumed_noise)
+        est = estimate(key, level)
         verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
         note = f"noise {est.noise:.1%} ({est.noise_source})"
         if not est.noise_known:
             note = (
                 f"run-to-run noise unknown with {len(base_s)} base and {len(head_s)} head "
-                f"run(s): a verdict needs {MIN_DF + 2} in all; " + note
+                f"run(s): a verdict needs {MIN_RUNS} in all; " + note
             )
         elif verdict == "inconclusive":
             note = f"too noisy for ±{effect:.0%}: detectable ±{est.detectable:.1%}; " + note
@@ -237,6 +255,7 @@ def compare_metrics(
                 n_base,
                 n_head,
                 note,
+                noise=est.noise_source,
             )
         )
     for key, rows in base_by.items():

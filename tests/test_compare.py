@@ -3,6 +3,7 @@ verdicts by direction and minimum effect, and its store-backed baseline."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -96,6 +97,26 @@ def test_no_change_is_called_until_the_runs_tell_the_noise() -> None:
     base = [[single("cold", 5e-6 * (1 + 0.01 * i))] for i in range(4)]
     four = compare_metrics(base, [[single("cold", 1.2e-4)]])
     assert [c.verdict for c in four] == ["regression"]
+
+
+def test_reports_say_once_why_metrics_have_no_verdict() -> None:
+    from perfci.compare import Baseline
+    from perfci.report.json import comparison_json
+    from perfci.report.markdown import comparison_markdown
+    from perfci.report.text import comparison_report
+
+    base = [[single("cold", 5e-6), single("a", 1.0, "latency")]]
+    head = [[single("cold", 1.2e-4), single("a", 1.0, "latency")]]
+    comparisons = compare_metrics(base, head)
+    run = object()  # any base run: the reports only ask whether there is one
+    baseline = Baseline(run, "run 1: an earlier run of this commit")  # type: ignore[arg-type]
+    text = comparison_report(baseline, comparisons)
+    assert "2 metric(s) have no verdict yet" in text and "suite::cold" not in text
+    markdown = comparison_markdown(baseline, comparisons)
+    assert "<details><summary>2 without a verdict yet</summary>" in markdown
+    assert markdown.index("without a verdict yet</summary>") < markdown.index("suite&#58;&#58;a")
+    doc = json.loads(comparison_json(baseline, comparisons))
+    assert {c["noise"] for c in doc["comparisons"]} == {"assumed"}
 
 
 def test_new_missing_error_and_bad_values() -> None:
@@ -201,3 +222,37 @@ def test_similar_conditions_say_nothing(store: Store) -> None:
     head = get_run(store, stored[-1].run_id)
     assert head is not None
     assert choose_baseline(store, head, commits[::-1]).conditions == ()
+
+
+def test_after_an_environment_change_the_noise_comes_from_earlier_runs(store: Store) -> None:
+    """One base run in the new environment cannot tell the run-to-run noise; this
+    machine's runs before the change can, so a doubling is still called."""
+    from dataclasses import replace
+
+    from factories import ENVIRONMENT
+
+    upgraded = replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "9.9"})
+    commits = [sha(f"e{i}") for i in range(9)]
+    results = [
+        run(
+            commit=c,
+            parents=(commits[i - 1],) if i else (),
+            environment=upgraded if i >= 7 else ENVIRONMENT,
+            started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
+            benchmarks=(benchmark(latency=1e-3 * (2.0 if i == 8 else 1.0), seed=i),),
+        )
+        for i, c in enumerate(commits)
+    ]
+    stored = ingest_runs(store, results)
+    head = get_run(store, stored[-1].run_id)
+    assert head is not None
+    baseline = choose_baseline(store, head, commits[-2::-1])
+    assert [r.sha for r in baseline.runs] == [commits[7]]
+    assert len(baseline.history) == 7  # the runs before the upgrade
+    with_history = compare_runs(
+        store, [baseline.runs[0].id], [head.id], None, None, baseline.history
+    )
+    latency = next(c for c in with_history if c.metric == "latency")
+    assert (latency.verdict, latency.noise) == ("regression", "history")
+    alone = compare_runs(store, [baseline.runs[0].id], [head.id])
+    assert next(c for c in alone if c.metric == "latency").unmeasured

@@ -69,6 +69,7 @@ def test_run_twice_stores_and_compares(repo: Path) -> None:
     second = perfci("run", *FAST, cwd=repo)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Compared with run 1: an earlier run of this commit:" in second.stdout
+    assert "have no verdict yet: their run-to-run noise is unknown" in second.stdout
 
     (repo / "suites" / "README").write_text("x")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", ".")

@@ -144,7 +144,12 @@ def _from_store(
         baseline = choose_baseline(store, head, ancestry, earlier_only=False)
         comparisons = (
             compare_runs(
-                store, [r.id for r in baseline.runs], [head.id], args.min_effect, thresholds
+                store,
+                [r.id for r in baseline.runs],
+                [head.id],
+                args.min_effect,
+                thresholds,
+                baseline.history,
             )
             if baseline.run
             else []

@@ -108,6 +108,7 @@ def handle(args: argparse.Namespace) -> int:
                 [head.id],
                 args.min_effect,
                 dict(config.thresholds),
+                baseline.history,
             )
             if baseline.run
             else []

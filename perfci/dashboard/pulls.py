@@ -91,7 +91,13 @@ def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
         ancestry = first_parent_chain(store, head.sha)
         baseline = choose_baseline(store, head, ancestry, main_only=True)
         base = catalog.runs[baseline.run.id] if baseline.run else None
-        verdicts = compare_runs(store, [r.id for r in baseline.runs], [head.id]) if base else []
+        verdicts = (
+            compare_runs(
+                store, [r.id for r in baseline.runs], [head.id], history_run_ids=baseline.history
+            )
+            if base
+            else []
+        )
         rows = verdict_rows(verdicts)
         pages[number] = {
             "number": number,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from perfci.compare import Baseline, Comparison
-from perfci.report.text import ORDER, params_text
+from perfci.report.text import ORDER, params_text, unmeasured_note
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -59,8 +59,9 @@ def comparison_markdown(
     baseline: Baseline, comparisons: Sequence[Comparison], title: str = "perfci"
 ) -> str:
     """The comment: a summary line, a table of changed metrics (regressions, errors and
-    improvements, then inconclusive, new and missing), the unchanged ones folded in a
-    <details> block, and any environment or run-condition differences stated."""
+    improvements, then inconclusive, new and missing), the unchanged ones and those
+    without a verdict for want of runs folded in <details> blocks, and any environment or
+    run-condition differences stated."""
     lines = [f"## {escape(title)}", ""]
     if baseline.run is None:
         lines.append(f"No comparison: {escape(baseline.reason)}.")
@@ -81,12 +82,17 @@ def comparison_markdown(
         lines.append(f"- environment differs: {escape(diff)}")
     for diff in baseline.conditions:
         lines.append(f"- run conditions differ: {escape(diff)} (timings may move for that reason)")
+    if note := unmeasured_note(comparisons):
+        lines += ["", escape(note)]
     ordered = sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
-    changed = [c for c in ordered if c.verdict != "unchanged"]
-    same = [c for c in ordered if c.verdict == "unchanged"]
+    changed = [c for c in ordered if c.verdict != "unchanged" and not c.unmeasured]
     if changed:
         lines += ["", *_rows(changed)]
-    if same:
-        lines += ["", f"<details><summary>{len(same)} unchanged</summary>", "", *_rows(same)]
-        lines += ["", "</details>"]
+    for label, group in (
+        ("unchanged", [c for c in ordered if c.verdict == "unchanged"]),
+        ("without a verdict yet", [c for c in ordered if c.unmeasured]),
+    ):
+        if group:
+            lines += ["", f"<details><summary>{len(group)} {label}</summary>", "", *_rows(group)]
+            lines += ["", "</details>"]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from perfci.compare import Baseline, Comparison
+from perfci.compare import MIN_RUNS, Baseline, Comparison
 from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
 
 _TIME_UNITS = ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
@@ -93,6 +93,19 @@ ORDER = {
 }
 
 
+def unmeasured_note(comparisons: Sequence[Comparison]) -> str | None:
+    """One line for the metrics left without a verdict because too few runs measured
+    their run-to-run noise (a fresh store: one run a side), instead of a row each."""
+    count = sum(c.unmeasured for c in comparisons)
+    if not count:
+        return None
+    return (
+        f"{count} metric(s) have no verdict yet: their run-to-run noise is unknown with fewer "
+        f"than {MIN_RUNS} runs in all (base and head); each further run of the base commit "
+        "or of main adds one."
+    )
+
+
 def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> str:
     """Changed metrics first, each with its ratio and interval; a count of the rest."""
     if baseline.run is None:
@@ -112,13 +125,15 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
             c.note or "",
         ]
         for c in sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
-        if c.verdict != "unchanged"
+        if c.verdict != "unchanged" and not c.unmeasured
     ]
     lines = [
         f"Compared with {baseline.reason}: {summary or 'nothing to compare'}.",
         "Intervals include run-to-run noise and are adjusted for the "
         f"{len(comparisons)} metrics compared (false-coverage rate 5%).",
     ]
+    if note := unmeasured_note(comparisons):
+        lines.append(note)
     lines += [f"  environment differs: {d}" for d in baseline.differences]
     lines += [f"  run conditions differ: {d}" for d in baseline.conditions]
     if rows:
