@@ -87,7 +87,7 @@ def single(name: str, value: float, metric: str = "cold_start") -> MetricRow:
 
 
 def test_no_change_is_called_until_the_runs_tell_the_noise() -> None:
-    """Identical code can differ 20-fold between processes in a first call of a few
+    """Identical code can differ 23-fold between processes in a first call of a few
     microseconds; with one run a side nothing tells that noise, so nothing is called."""
     one = compare_metrics([[single("cold", 5e-6)]], [[single("cold", 1.2e-4)]])
     assert [c.verdict for c in one] == ["inconclusive"]

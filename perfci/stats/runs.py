@@ -6,7 +6,7 @@ observation (the log of its median) and the noise between runs is learned from t
 runs themselves when there are enough, from the series' history when there are not.
 With neither, it is unknown: the interval shown assumes a noise level (and says so), and
 no change is called on it, since identical code can differ between processes by far more
-than any fixed guess (a first call of a few microseconds varied 20-fold here).
+than any fixed guess (a first call of a few microseconds varied 23-fold here).
 """
 
 from __future__ import annotations
