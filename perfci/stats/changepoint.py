@@ -25,9 +25,9 @@ more than an improvement reported a few runs late.
 Shape: a slow drift also crosses the threshold somewhere, and blaming the commit where
 the accumulated change happened to cross it would be wrong. So each change found is
 also fitted as a straight line over its segment; when the line fits about as well as the
-step (residual sum of squares within `DRIFT_PENALTY`·log(n)·σ² of the step's, a
-penalty for the step's searched location), the change is a `drift` over the segment's
-values, not a step at one commit.
+step (residual sum of squares within `DRIFT_PENALTY`·log(n)·σ²·(1+ρ)/(1-ρ) of the
+step's: a penalty for the step's searched location, in units of the noise's long-run
+variance), the change is a `drift` over the segment's values, not a step at one commit.
 
 Calibrated by replaying simulated series point by point (as CI does) so that at most 1%
 of 200-point series of noise ever raise a false alert, across Gaussian, log-normal,
@@ -289,7 +289,8 @@ def shape_of(y: Floats, index: int) -> Shape:
     def rss(residuals: Floats) -> float:  # an outlier weighs at most CLIP·σ
         return float(np.sum(np.minimum(np.abs(residuals), CLIP * noise) ** 2))
 
-    penalty = DRIFT_PENALTY * math.log(n) * noise**2
+    rho = _difference_rho(y)
+    penalty = DRIFT_PENALTY * math.log(n) * noise**2 * (1 + rho) / (1 - rho)
     return "drift" if rss(line) < rss(step) + penalty else "step"
 
 
