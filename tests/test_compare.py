@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from factories import benchmark, run, sha
 
 from perfci.baseline import choose_baseline, compare_runs
 from perfci.compare import compare_metrics
+from perfci.results import RunResult
 from perfci.stats.runs import compare_runs_samples, judge, t_quantile
 from perfci.store import Store
 from perfci.store.ingest import ingest_runs
@@ -132,6 +134,17 @@ def test_new_missing_error_and_bad_values() -> None:
     assert verdicts["suite::b0"] == "inconclusive"
 
 
+def chained(commits: list[str], i: int, hour: int = 10, **fields: Any) -> RunResult:
+    """A run of commit i, whose parent is commit i - 1, on day i + 1 of November."""
+    fields.setdefault("benchmarks", (benchmark(seed=i),))
+    return run(
+        commit=commits[i],
+        parents=(commits[i - 1],) if i else (),
+        started_at=f"2026-11-{i + 1:02d}T{hour}:00:00+00:00",
+        **fields,
+    )
+
+
 def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: Store) -> None:
     """…of this machine: another machine's runs in between are passed over."""
     from dataclasses import replace
@@ -141,29 +154,8 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
     other = replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "9.9"})
     elsewhere = replace(MACHINE, name="mini-2", chip="Apple M2")
     commits = [sha(f"c{i}") for i in range(5)]
-    results = []
-    for i, c in enumerate(commits):
-        env = other if i == 0 else ENVIRONMENT
-        parents = (commits[i - 1],) if i else ()
-        results.append(
-            run(
-                commit=c,
-                parents=parents,
-                environment=env,
-                started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
-                benchmarks=(benchmark(seed=i),),
-            )
-        )
-        if i == 2:
-            results.append(
-                run(
-                    commit=c,
-                    parents=parents,
-                    machine=elsewhere,
-                    started_at=f"2026-11-0{i + 1}T11:00:00+00:00",
-                    benchmarks=(benchmark(seed=i),),
-                )
-            )
+    results = [chained(commits, i, environment=other if i == 0 else ENVIRONMENT) for i in range(5)]
+    results.insert(3, chained(commits, 2, hour=11, machine=elsewhere))
     stored = ingest_runs(store, results)
     head = get_run(store, stored[-1].run_id)
     assert head is not None
@@ -180,12 +172,7 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
 def _conditions_run(i: int, commits: list[str], load: float, thermal: str):
     from dataclasses import replace
 
-    result = run(
-        commit=commits[i],
-        parents=(commits[i - 1],) if i else (),
-        started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
-        benchmarks=(benchmark(seed=i),),
-    )
+    result = chained(commits, i)
     return replace(result, run=replace(result.run, load_average=load, thermal_state=thermal))
 
 
@@ -234,14 +221,13 @@ def test_after_an_environment_change_the_noise_comes_from_earlier_runs(store: St
     upgraded = replace(ENVIRONMENT, packages={**ENVIRONMENT.packages, "torch": "9.9"})
     commits = [sha(f"e{i}") for i in range(9)]
     results = [
-        run(
-            commit=c,
-            parents=(commits[i - 1],) if i else (),
+        chained(
+            commits,
+            i,
             environment=upgraded if i >= 7 else ENVIRONMENT,
-            started_at=f"2026-11-0{i + 1}T10:00:00+00:00",
             benchmarks=(benchmark(latency=1e-3 * (2.0 if i == 8 else 1.0), seed=i),),
         )
-        for i, c in enumerate(commits)
+        for i in range(9)
     ]
     stored = ingest_runs(store, results)
     head = get_run(store, stored[-1].run_id)
