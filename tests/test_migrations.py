@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from factories import run, sha
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from perfci.store import open_store
 from perfci.store.engine import make_engine
@@ -45,6 +46,34 @@ def test_an_old_database_upgrades_with_its_rows(store_url: str) -> None:
     assert "alerts" in revision_and_tables(store.engine)[1]
     (row,) = list_runs(store)
     assert row.sha == sha("old") and row.measurements == 2
+    store.close()
+
+
+def test_alerts_stored_before_shapes_become_steps(store_url: str) -> None:
+    """Revision 0003 adds alerts' `shape`: a stored alert keeps its row as a step, and
+    the database refuses a shape that is neither step nor drift."""
+    engine = make_engine(store_url)
+    upgrade(engine, "0002")
+    from perfci.store import Store
+
+    ingest_runs(Store(store_url, engine), [run(commit=sha("old"))])
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO alerts (benchmark_id, machine_id, metric, commit_id, kind,"
+                " magnitude, status, detected_at) SELECT b.id, m.id, 'latency', c.id,"
+                " 'regression', 1.2, 'open', '2026-11-01 10:00:00'"
+                " FROM benchmarks b, machines m, commits c"
+            )
+        )
+    engine.dispose()
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT kind, shape FROM alerts")).all() == [
+            ("regression", "step")
+        ]
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(text("UPDATE alerts SET shape = 'spiral'"))
     store.close()
 
 
