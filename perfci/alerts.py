@@ -12,11 +12,13 @@ already stored for the same series, commit and kind is not written again. A chan
 first run follows commits without runs is attributed to the range
 last_good_commit..commit; a drift (values that moved gradually, `shape` `drift`) to the
 range from the first commit of the values that drifted to the commit where the change
-is placed.
+is placed. A drift found again in the segment its open alert began is that drift going
+on: the alert moves to the newest change and its magnitude grows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,6 +87,11 @@ class _Found:
     magnitude: float
     reason: str | None
     shape: str = "step"
+    alert_id: int | None = None  # the stored alert this one is (a drift that grew)
+    status: str = "open"
+
+
+_Stored = dict[tuple[int, str], _Found]  # one series' stored alerts by (commit id, kind)
 
 
 def branch_head(store: Store, branch: str) -> str:
@@ -152,10 +159,14 @@ def _scan(
     key: tuple[int, str, str],
     points: list[_Point],
     direction: str,
-    stored: set[tuple[int, str]],
+    stored: _Stored,
     min_effect: float,
     recheck: int | None,
 ) -> list[_Found]:
+    """The alerts of one series: environment changes, and each change the detector finds
+    in the tails it re-checks after the last stored alert; a drift that keeps going
+    grows the drift alert its segment began at (`alert_id` set when that one is
+    stored)."""
     found: list[_Found] = []
     start = 0
     for i in range(1, len(points)):
@@ -179,6 +190,11 @@ def _scan(
         if (p.commit_id, "regression") in stored or (p.commit_id, "improvement") in stored
     ]
     start = max([start, *(i for i in stored_at if i >= start)])
+    previous = next(
+        (stored[(points[start].commit_id, kind)] for kind in _CHANGES
+         if (points[start].commit_id, kind) in stored),
+        None,
+    )  # fmt: skip
     values = [p.value for p in points]
     first_end = start + MIN_BEFORE + MIN_AFTER
     if recheck is not None:
@@ -189,20 +205,36 @@ def _scan(
             continue
         i = change.index
         drift = change.shape == "drift"
-        found.append(
-            _Found(
-                key,
-                points[i].machine_id,
-                points[i].commit_id,
-                points[change.start].commit_id if drift else _last_good(points, i),
-                change.kind,
-                change.ratio,
-                None,
-                change.shape,
-            )
+        here = _Found(
+            key,
+            points[i].machine_id,
+            points[i].commit_id,
+            points[change.start].commit_id if drift else _last_good(points, i),
+            change.kind,
+            change.ratio,
+            None,
+            change.shape,
         )
-        start = i
+        if previous is not None and _grows(previous, here):
+            here = dataclasses.replace(
+                here,
+                last_good_id=previous.last_good_id,
+                magnitude=previous.magnitude * change.ratio,
+                alert_id=previous.alert_id,
+            )
+            if found and found[-1] is previous:
+                found.pop()
+        found.append(here)
+        previous, start = here, i
     return found
+
+
+def _grows(previous: _Found, here: _Found) -> bool:
+    """Whether `here`, found in the segment `previous` opened, is the same drift going on:
+    both drifts the same way, and `previous` still open (an acknowledged drift that goes
+    on is a new alert)."""
+    same = previous.kind == here.kind and previous.shape == here.shape == "drift"
+    return same and previous.status == "open" and here.last_good_id == previous.commit_id
 
 
 def update_alerts(
@@ -222,23 +254,21 @@ def update_alerts(
     chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
     series = _series(store, chain)
     directions = _directions(store)
-    with store.engine.connect() as conn:
-        existing = conn.execute(
-            select(Alert.benchmark_id, Alert.metric, Alert.machine_id, Alert.commit_id, Alert.kind)
-        ).all()
     machine_of = _machine_fingerprints(store)
     labels = _labels(store)
-    stored: dict[tuple[int, str, str], set[tuple[int, str]]] = defaultdict(set)
-    for bench, metric, mid, cid, kind in existing:
-        stored[(bench, metric, machine_of[mid])].add((cid, kind))
+    stored: dict[tuple[int, str, str], _Stored] = defaultdict(dict)
+    for f in _stored_alerts(store, machine_of):
+        stored[f.series][(f.commit_id, f.kind)] = f
     new: list[_Found] = []
+    grown: list[_Found] = []
     for key, points in series.items():
         direction = directions.get((key[0], key[1]), "lower")
         effect = config.min_effect_for(labels[key[0]], min_effect)
         for f in _scan(key, points, direction, stored[key], effect, recheck):
-            if (f.commit_id, f.kind) not in stored[key]:
-                stored[key].add((f.commit_id, f.kind))
-                new.append(f)
+            if (f.commit_id, f.kind) in stored[key]:
+                continue
+            stored[key][(f.commit_id, f.kind)] = f
+            (new if f.alert_id is None else grown).append(f)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [
         {
@@ -256,15 +286,49 @@ def update_alerts(
         }
         for f in new
     ]
-    if rows:
-        with write_transaction(store.engine) as conn:
-            conn.execute(insert(table_of(Alert)), rows)
+    table = table_of(Alert)
+    with write_transaction(store.engine) as conn:
+        if rows:
+            conn.execute(insert(table), rows)
+        for f in grown:  # the drift goes on: its alert moves to the newest change, grown
+            conn.execute(
+                update(table)
+                .where(table.c.id == f.alert_id)
+                .values(commit_id=f.commit_id, magnitude=f.magnitude, detected_at=now)
+            )
     _acknowledge(store, config, labels)
-    new_keys = {(f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in new}
+    new_keys = {
+        (f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in (*new, *grown)
+    }
     return [
         row
         for key, row in list_alerts(store, new_keys)
         if (key[0], key[1], machine_of[key[2]]) in series
+    ]
+
+
+_CHANGES = ("regression", "improvement")
+
+
+def _stored_alerts(store: Store, machine_of: dict[int, str]) -> list[_Found]:
+    query = select(
+        Alert.id,
+        Alert.benchmark_id,
+        Alert.metric,
+        Alert.machine_id,
+        Alert.commit_id,
+        Alert.last_good_commit_id,
+        Alert.kind,
+        Alert.magnitude,
+        Alert.reason,
+        Alert.shape,
+        Alert.status,
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        _Found((b, metric, machine_of[mid]), mid, cid, good, kind, size, why, shape, id_, status)
+        for id_, b, metric, mid, cid, good, kind, size, why, shape, status in rows
     ]
 
 

@@ -28,6 +28,8 @@ also fitted as a straight line over its segment; when the line fits about as wel
 step (residual sum of squares within `DRIFT_PENALTY`·log(n)·σ²·(1+ρ)/(1-ρ) of the
 step's: a penalty for the step's searched location, in units of the noise's long-run
 variance), the change is a `drift` over the segment's values, not a step at one commit.
+A drift that goes on is found again in the segment it opened: it is then one drift,
+grown, rather than a staircase of changes.
 
 Calibrated by replaying simulated series point by point (as CI does) so that at most 1%
 of 200-point series of noise ever raise a false alert, across Gaussian, log-normal,
@@ -327,16 +329,30 @@ def replay(
     start_at: int = 0,
 ) -> list[ChangePoint]:
     """Change points found by checking the tail after each new value, as CI does run by
-    run: a change, once found, is kept and the next segment starts at it."""
+    run: a change, once found, is kept and the next segment starts at it; a drift found
+    again in that segment is the same drift grown (`continued`), not a second change."""
     y = validate(values)
     found: list[ChangePoint] = []
     start = 0
     for end in range(max(start_at, MIN_BEFORE + MIN_AFTER), len(y) + 1):
         change = check_tail(y[:end], start, direction, min_effect)
         if change is not None:
-            found.append(change)
+            merged = continued(found[-1] if found else None, change)
+            found[len(found) - (merged is not None) :] = [merged or change]
             start = change.index
     return found
+
+
+def continued(previous: ChangePoint | None, change: ChangePoint) -> ChangePoint | None:
+    """One drift, grown: `change` merged into `previous` when both are drifts the same way
+    and `change` was found in the segment that `previous` opened (the values kept moving);
+    None when `change` is a change of its own."""
+    if previous is None or previous.shape != "drift" or change.shape != "drift":
+        return None
+    if previous.kind != change.kind or change.start != previous.index:
+        return None
+    ratio = previous.ratio * change.ratio
+    return ChangePoint(change.index, change.kind, ratio, change.statistic, "drift", previous.start)
 
 
 def detect(
