@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
         description="With --base REF --head REF: the latest stored run of the head commit "
         "against up to 10 runs on the same machine and environment, from the merge-base of "
         "the two along the base's first-parent history. With files: every file but the last "
-        "is a base run, the last is the head (perfci or pytest-benchmark JSON). Exit status "
+        "is a base run, the last is the head (perfci or pytest-benchmark JSON). A change "
+        "is only called once the runs tell their run-to-run noise: 5 runs in all (or, from "
+        "the store, earlier runs of the machine in another environment). Exit status "
         "1 when a regression was found and --fail-on-regression was given, 2 for bad input.",
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE")

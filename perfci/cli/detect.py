@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
         help="change points in plain series (CSV files), or along a branch in the store",
         description="Finds change points in each CSV file: one row per run, oldest first, a "
         "`value` column of positive numbers and an optional `commit` column. A change's "
-        "index is the 0-based row of the first value after it. Exit status 2 for a file "
+        "index is the 0-based row of the first value after it; a slow drift is said to be "
+        "one, with the row it began at. Exit status 2 for a file "
         "that cannot be read (nothing is printed then). Without files: history mode on the "
         "store (--db): every series (benchmark, metric, machine) along the first-parent "
         "history of --branch is checked, new change points and environment changes are "
