@@ -190,11 +190,8 @@ def _scan(
         if (p.commit_id, "regression") in stored or (p.commit_id, "improvement") in stored
     ]
     start = max([start, *(i for i in stored_at if i >= start)])
-    previous = next(
-        (stored[(points[start].commit_id, kind)] for kind in _CHANGES
-         if (points[start].commit_id, kind) in stored),
-        None,
-    )  # fmt: skip
+    opened = [stored.get((points[start].commit_id, kind)) for kind in _CHANGES]
+    previous = next((f for f in opened if f is not None), None)  # the alert the segment began at
     values = [p.value for p in points]
     first_end = start + MIN_BEFORE + MIN_AFTER
     if recheck is not None:

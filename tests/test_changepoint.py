@@ -136,16 +136,18 @@ def test_the_fast_check_agrees_with_the_full_evidence() -> None:
 
 
 def test_a_slow_drift_is_a_drift_not_a_step_at_one_commit() -> None:
-    drifts = steps = 0
+    drifts = steps = alerts = 0
     for s in range(10):
         drifting = noise(s) * np.linspace(1, 1.10, 200)
         found = replay(drifting)
         assert found and all(c.kind == "regression" for c in found)
         drifts += sum(c.shape == "drift" for c in found) / len(found)
+        alerts += len(found)
         stepped = noise(s)
         stepped[100:] *= 1.05
         (step,) = replay(stepped)
         steps += step.shape == "step" and step.start == 0
-    assert drifts >= 6 and steps == 10  # about 80% of drift alerts say so (QUALITY.md)
+    assert drifts >= 6 and steps == 10  # most drift alerts say so (QUALITY.md)
+    assert alerts <= 22  # a drift that goes on grows its alert: 29 alerts without that
     drift = next(c for c in replay(noise(0) * np.linspace(1, 1.10, 200)) if c.shape == "drift")
     assert drift.start < drift.index  # the range the values drifted over
