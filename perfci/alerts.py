@@ -22,11 +22,21 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import insert, select, update
 
 from perfci.config import Config
-from perfci.stats.changepoint import MIN_AFTER, MIN_BEFORE, MIN_EFFECT, check_tail
+from perfci.stats.changepoint import (
+    MIN_AFTER,
+    MIN_BEFORE,
+    MIN_EFFECT,
+    ChangePoint,
+    Kind,
+    Shape,
+    check_tail,
+    continued,
+)
 from perfci.store import Store
 from perfci.store.engine import write_transaction
 from perfci.store.models import (
@@ -212,26 +222,28 @@ def _scan(
             None,
             change.shape,
         )
-        if previous is not None and _grows(previous, here):
-            here = dataclasses.replace(
-                here,
-                last_good_id=previous.last_good_id,
-                magnitude=previous.magnitude * change.ratio,
-                alert_id=previous.alert_id,
-            )
-            if found and found[-1] is previous:
-                found.pop()
+        # an open drift found again in the segment it began is that drift, grown (an
+        # acknowledged one that goes on is a new alert)
+        if previous is not None and previous.status == "open":
+            grown = continued(_as_change(previous, start), change)
+            if grown is not None:
+                here = dataclasses.replace(
+                    here,
+                    last_good_id=previous.last_good_id,
+                    magnitude=grown.ratio,
+                    alert_id=previous.alert_id,
+                )
+                if found and found[-1] is previous:
+                    found.pop()
         found.append(here)
         previous, start = here, i
     return found
 
 
-def _grows(previous: _Found, here: _Found) -> bool:
-    """Whether `here`, found in the segment `previous` opened, is the same drift going on:
-    both drifts the same way, and `previous` still open (an acknowledged drift that goes
-    on is a new alert)."""
-    same = previous.kind == here.kind and previous.shape == here.shape == "drift"
-    return same and previous.status == "open" and here.last_good_id == previous.commit_id
+def _as_change(alert: _Found, index: int) -> ChangePoint:
+    """An alert of the series as the detector's change at `index`, for `continued`."""
+    kind, shape = cast(Kind, alert.kind), cast(Shape, alert.shape)
+    return ChangePoint(index, kind, alert.magnitude, 0.0, shape)
 
 
 def update_alerts(

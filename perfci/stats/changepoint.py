@@ -336,18 +336,22 @@ def replay(
     start = 0
     for end in range(max(start_at, MIN_BEFORE + MIN_AFTER), len(y) + 1):
         change = check_tail(y[:end], start, direction, min_effect)
-        if change is not None:
-            merged = continued(found[-1] if found else None, change)
-            found[len(found) - (merged is not None) :] = [merged or change]
-            start = change.index
+        if change is None:
+            continue
+        grown = continued(found[-1], change) if found else None
+        if grown is None:
+            found.append(change)
+        else:
+            found[-1] = grown
+        start = change.index
     return found
 
 
-def continued(previous: ChangePoint | None, change: ChangePoint) -> ChangePoint | None:
+def continued(previous: ChangePoint, change: ChangePoint) -> ChangePoint | None:
     """One drift, grown: `change` merged into `previous` when both are drifts the same way
     and `change` was found in the segment that `previous` opened (the values kept moving);
     None when `change` is a change of its own."""
-    if previous is None or previous.shape != "drift" or change.shape != "drift":
+    if previous.shape != "drift" or change.shape != "drift":
         return None
     if previous.kind != change.kind or change.start != previous.index:
         return None
