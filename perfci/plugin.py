@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from perfci.measure.params import ParamError, plain_params
 from perfci.measure.session import PROFILES, Identity, SessionState
+from perfci.params import ParamError, benchmark_params, plain_params
 
 if TYPE_CHECKING:
     from perfci.measure.recorder import Perf
 
 STATE = pytest.StashKey[SessionState]()
+NOT_MEASURED = "not measured"  # the reason's start for a benchmark test that timed nothing
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,15 +122,27 @@ def _plain(params: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise pytest.UsageError(f"{where}: {exc}") from None
 
 
-def _identity(item: pytest.Item) -> Identity:
+def _identity(item: pytest.Item, plain: bool = False) -> Identity:
+    """How `item` is named in the store. `plain`: a test of pytest-benchmark's own
+    `benchmark` fixture, named as the importer names it from pytest-benchmark's JSON
+    (its parameters are final once the test has filled `extra_info`)."""
     params: dict[str, Any] = {}
-    for marker in reversed(list(item.iter_markers("perf"))):
-        if marker.args:
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.perf takes keyword params only")
-        params.update(_plain(marker.kwargs, item.nodeid))
     callspec = getattr(item, "callspec", None)
-    if callspec is not None:
-        params.update(_plain(callspec.params, item.nodeid))
+    if plain:
+        marker = item.get_closest_marker("benchmark")
+        group = marker.kwargs.get("group") if marker is not None else None
+        params = benchmark_params(
+            callspec.params if callspec else None, callspec.id if callspec else None, group, {}
+        )
+    else:
+        for marker in reversed(list(item.iter_markers("perf"))):
+            if marker.args:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.perf takes keyword params only"
+                )
+            params.update(_plain(marker.kwargs, item.nodeid))
+        if callspec is not None:
+            params.update(_plain(callspec.params, item.nodeid))
     path = item.path
     suite = (
         path.relative_to(item.config.rootpath)
@@ -170,8 +183,42 @@ class _SessionHooks:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            if "perf" in getattr(item, "fixturenames", ()):
+            fixtures = getattr(item, "fixturenames", ())
+            if "perf" in fixtures:
                 self.state.identities[item.nodeid] = _identity(item)
+            elif "benchmark" in fixtures:
+                self.state.identities[item.nodeid] = _identity(item, plain=True)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        funcargs = getattr(item, "funcargs", {})
+        fixture = funcargs.get("benchmark")
+        if fixture is None or not self.state.enabled or item.nodeid not in self.state.identities:
+            return (yield)
+        from perfci.measure import plain
+
+        if "perf" not in funcargs:
+            plain.attach(fixture)
+        result = yield  # raises when the test failed: pytest reports it, no record
+        if "perf" not in funcargs:
+            callspec = getattr(item, "callspec", None)
+            recorded = plain.recorded(fixture, callspec.params if callspec else {})
+            if recorded is not None:
+                self.state.record(item.nodeid, recorded)
+        if item.nodeid not in self.state.results:
+            reason = plain.why_not_recorded(fixture)
+            self.state.note_outcome(item.nodeid, "skipped", f"{NOT_MEASURED}: {reason}")
+        return result
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        reasons: dict[str, int] = {}
+        for outcome in self.state.outcomes.values():
+            if outcome.reason.startswith(NOT_MEASURED):
+                reasons[outcome.reason] = reasons.get(outcome.reason, 0) + 1
+        for reason, count in sorted(reasons.items()):
+            terminalreporter.write_line(
+                f"perfci: {count} benchmark test(s) recorded nothing, {reason}", yellow=True
+            )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.state.identities:

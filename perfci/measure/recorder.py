@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from perfci.backends import Backend, BackendUnavailable, get_backend
 from perfci.measure.memory import process_peak_bytes, reset_process_peak
-from perfci.measure.params import ParamError, plain_params
+from perfci.params import ParamError, plain_params
 from perfci.results import Metric
 
 
@@ -49,6 +49,18 @@ def detect_backend(output: Any) -> Backend | None:
     if module.startswith("torch") and "torch" in sys.modules:
         return get_backend("torch", device=str(leaf.device))
     return None
+
+
+def memory_metrics(process_peak: int, reset: bool, backend: Backend | None) -> list[Metric]:
+    """The memory metrics of one benchmark: the process's peak resident memory (since the
+    reset before the benchmark where the OS allows one, else over the process's life),
+    and the device's own figure where the backend has one."""
+    name = "process_peak_memory" if reset else "process_lifetime_peak_memory"
+    metrics = [Metric(name, "bytes", "lower", (float(process_peak),))]
+    reading = backend.device_memory() if backend is not None else None
+    if reading is not None:
+        metrics.append(Metric(reading.metric, "bytes", "lower", (float(reading.bytes),)))
+    return metrics
 
 
 class Perf:
@@ -207,13 +219,7 @@ class Perf:
             metrics.append(
                 Metric("throughput", f"{unit}/s", "higher", tuple(items / s for s in latency))
             )
-        peak_name = "process_peak_memory" if per_benchmark_peak else "process_lifetime_peak_memory"
-        metrics.append(Metric(peak_name, "bytes", "lower", (float(process_peak_bytes()),)))
-        device_memory = backend.device_memory() if backend is not None else None
-        if device_memory is not None:
-            metrics.append(
-                Metric(device_memory.metric, "bytes", "lower", (float(device_memory.bytes),))
-            )
+        metrics += memory_metrics(process_peak_bytes(), per_benchmark_peak, backend)
         self._benchmark.extra_info.update(
             {"perfci_params": self.params, "cold_start_s": cold}
             | {m.name: m.samples[0] for m in metrics if len(m.samples) == 1}
