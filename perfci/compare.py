@@ -37,6 +37,11 @@ DEFAULT_MIN_EFFECT = 0.03
 MIN_RUNS = MIN_DF + 2  # base and head runs in all for the runs to tell their own noise
 FAMILY_CONFIDENCE = 0.95
 MAX_BASE_RUNS = 10
+# The process's resident high-water mark includes whatever earlier benchmarks left
+# resident (it moved from 257 to 425 MiB in unchanged code when the order of work did),
+# so it cannot be attributed to one benchmark: shown, never a change verdict.
+PROCESS_WIDE = frozenset({"process_peak_memory", "process_lifetime_peak_memory"})
+MIN_EXACT_RUNS = 3  # runs in all before a figure that never varied counts as deterministic
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,10 @@ class Comparison:
     n_head: int
     note: str | None = None
     acknowledged: str | None = None  # the reason, when the change is an expected one
-    noise: str | None = None  # where the run-to-run noise came from: runs, history, assumed
+    # where the run-to-run noise came from: runs, history, assumed; `exact` for a
+    # deterministic figure (every run gave the same value), compared without noise
+    noise: str | None = None
+    gates: bool = True  # False for a figure that cannot be attributed to the benchmark
 
     @property
     def unmeasured(self) -> bool:
@@ -154,7 +162,43 @@ _CHANGES = ("regression", "improvement")
 
 def fails(comparisons: Sequence[Comparison]) -> bool:
     """Whether a comparison holds a regression that nobody acknowledged."""
-    return any(c.verdict == "regression" and c.acknowledged is None for c in comparisons)
+    return any(
+        c.verdict == "regression" and c.acknowledged is None and c.gates for c in comparisons
+    )
+
+
+def _constant(runs: Sequence[Sequence[float]]) -> float | None:
+    """The one value every sample of every run has, else None."""
+    first = runs[0][0]
+    return first if all(x == first for run in runs for x in run) else None
+
+
+def _exact(
+    row: MetricRow,
+    base: Sequence[Sequence[float]],
+    head: Sequence[Sequence[float]],
+    n_base: int,
+    n_head: int,
+) -> Comparison | None:
+    """A deterministic figure (a package's size, a parameter count, a memory figure the
+    same in every run) compared exactly: any difference is a change, with no noise model
+    to hide it or invent one. None when the runs are too few to call it deterministic
+    or a side varied."""
+    if len(base) + len(head) < MIN_EXACT_RUNS:
+        return None
+    before, after = _constant(base), _constant(head)
+    if before is None or after is None:
+        return None
+    ratio = after / before
+    verdict: VerdictName = "unchanged"
+    if ratio != 1:
+        worse = (ratio > 1) == (row.direction == "lower")
+        verdict = "regression" if worse else "improvement"
+    note = f"the same in each of {len(base)} base and {len(head)} head run(s): compared exactly"
+    return Comparison(
+        _label(row), row.params, row.metric, row.unit, row.direction, verdict,
+        ratio, (ratio, ratio), None, n_base, n_head, note, noise="exact",
+    )  # fmt: skip
 
 
 def _samples(row: MetricRow) -> tuple[float, ...]:
@@ -204,6 +248,7 @@ def compare_metrics(
         k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
     }
     valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
+    exact = {k: c for k in valid if (c := _exact(head_by[k][0], *samples[k], 0, 0)) is not None}
     history = history or {}
 
     def estimate(key: tuple[str, str, str, str], confidence: float) -> RunsEstimate:
@@ -211,8 +256,9 @@ def compare_metrics(
         past = [v for v in history.get(key, ()) if v > 0]
         return compare_runs_samples(base, head, confidence, past, assumed_noise)
 
-    first = {k: estimate(k, FAMILY_CONFIDENCE) for k in valid}
-    tested = [first[k].p_value for k in valid if first[k].noise_known]  # only these can flag
+    judged = [k for k in valid if k not in exact and k[3] not in PROCESS_WIDE]
+    first = {k: estimate(k, FAMILY_CONFIDENCE) for k in judged}
+    tested = [first[k].p_value for k in judged if first[k].noise_known]  # only these can flag
     flagged = benjamini_hochberg(tested, alpha) if tested else 0
     level = 1 - alpha * max(flagged, 1) / max(len(tested), 1)
     out: list[Comparison] = []
@@ -228,11 +274,21 @@ def compare_metrics(
         if key not in valid:
             out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
+        if key in exact:
+            out.append(dataclasses.replace(exact[key], n_base=n_base, n_head=n_head))
+            continue
         effect = _effect_for(_label(row), thresholds or {}, min_effect)
         est = estimate(key, level)
         verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
         note = f"noise {est.noise:.1%} ({est.noise_source})"
-        if not est.noise_known:
+        gates = row.metric not in PROCESS_WIDE
+        if not gates:
+            verdict = "unchanged" if verdict == "unchanged" else "inconclusive"
+            note = (
+                "the process's peak, with what earlier work left resident: shown, never "
+                "judged; " + note
+            )
+        elif not est.noise_known:
             note = (
                 f"run-to-run noise unknown with {len(base_s)} base and {len(head_s)} head "
                 f"run(s): a verdict needs {MIN_RUNS} in all; " + note
@@ -256,6 +312,7 @@ def compare_metrics(
                 n_head,
                 note,
                 noise=est.noise_source,
+                gates=gates,
             )
         )
     for key, rows in base_by.items():

@@ -68,6 +68,32 @@ def test_five_percent_regressions_are_found() -> None:
     assert verdicts.count("regression") >= 95
 
 
+def test_one_slow_round_in_every_run_leaves_the_noise_estimate_honest() -> None:
+    """Eight runs of identical code, five rounds each (the quick profile's minimum), one
+    round of each 6-8 times slower (a GC pause, a page-in): the estimated run-to-run
+    noise stays within 2x of the spread of the run medians, and a +15% change is still
+    called. An order-statistic floor over five rounds spans the slow one and read ~50%."""
+
+    def run_of(rng: np.random.Generator, level: float) -> list[MetricRow]:
+        rounds = level * np.exp(0.015 * rng.standard_normal() + 0.01 * rng.standard_normal(5))
+        rounds[rng.integers(5)] *= rng.uniform(6, 8)
+        s = tuple(float(x) for x in rounds)
+        m = float(np.median(s))
+        return [MetricRow("suite", "b", {}, "latency", "s", "lower", 5, m, m, m, s)]
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        runs = [run_of(rng, 10e-3) for _ in range(8)]
+        medians = np.log([r[0].median for r in runs])
+        spread = float(np.std(medians, ddof=1))
+        (same,) = compare_metrics(runs[:4], runs[4:])
+        assert same.verdict in ("unchanged", "inconclusive"), (seed, same)
+        noise = float(same.note.split("noise ")[1].split("%")[0]) / 100  # type: ignore[union-attr]
+        assert spread / 2 <= noise <= 2 * spread, (seed, noise, spread)
+        (slower,) = compare_metrics(runs[:4], [run_of(rng, 11.5e-3) for _ in range(4)])
+        assert slower.verdict == "regression", (seed, slower)
+
+
 def test_throughput_lower_is_a_regression() -> None:
     est = compare_runs_samples([[100.0] * 5] * 5, [[90.0] * 5])
     assert judge(est, "higher", 0.03) == "regression"
@@ -119,6 +145,49 @@ def test_reports_say_once_why_metrics_have_no_verdict() -> None:
     assert markdown.index("without a verdict yet</summary>") < markdown.index("suite&#58;&#58;a")
     doc = json.loads(comparison_json(baseline, comparisons))
     assert {c["noise"] for c in doc["comparisons"]} == {"assumed"}
+
+
+def test_deterministic_figures_are_compared_exactly() -> None:
+    """A figure every run gives the same (a package's size, a device's peak) has no noise
+    to model: any change is a change, however small, and none is no change."""
+    size = [[single("pkg", 1000.0, "package_size")] for _ in range(3)]
+    grown = compare_metrics(size, [[single("pkg", 1001.0, "package_size")]])
+    assert [(c.verdict, c.noise, c.p_value) for c in grown] == [("regression", "exact", None)]
+    assert grown[0].ratio == grown[0].ci[0] == grown[0].ci[1] == 1.001  # type: ignore[index]
+    shrunk = compare_metrics(size, [[single("pkg", 500.0, "package_size")]] * 2)
+    assert [c.verdict for c in shrunk] == ["improvement"]
+    same = compare_metrics(size, [[single("pkg", 1000.0, "package_size")]])
+    assert [(c.verdict, c.noise) for c in same] == [("unchanged", "exact")]
+    # one run a side cannot tell a deterministic figure from a noisy one
+    one = compare_metrics(size[:1], [[single("pkg", 1001.0, "package_size")]])
+    assert [(c.verdict, c.noise) for c in one] == [("inconclusive", "assumed")]
+    # a figure that varied on either side goes through the noise model
+    varied = [[single("pkg", 1000.0 + i, "package_size")] for i in range(4)]
+    assert compare_metrics(varied, [[single("pkg", 1001.0, "package_size")]])[0].noise == "runs"
+
+
+def test_a_process_wide_memory_figure_is_shown_but_never_gates() -> None:
+    """The process's resident peak includes what earlier work left resident: it moved
+    from 257 to 425 MiB in unchanged code. It is compared and kept, never a verdict."""
+    from perfci.compare import fails
+    from perfci.report.text import comparison_report
+
+    mib = float(2**20)
+    base = [[single("b", (257 + i) * mib, "process_peak_memory")] for i in range(4)]
+    head = [[single("b", 425 * mib, "process_peak_memory")]]
+    (c,) = compare_metrics(base, head)
+    assert (c.verdict, c.gates) == ("inconclusive", False)
+    assert c.ratio == pytest.approx(425 / 258.5, rel=0.01)
+    assert not fails([c])
+    from perfci.compare import Baseline
+
+    text = comparison_report(Baseline(object(), "run 1"), [c])  # type: ignore[arg-type]
+    assert "1 process-wide memory figure(s) are kept but never judged" in text
+    assert "suite::b" not in text
+    # the same jump in a figure of the benchmark's own is a regression that gates
+    own = [[single("b", (257 + i) * mib, "device_peak_memory")] for i in range(4)]
+    (d,) = compare_metrics(own, [[single("b", 425 * mib, "device_peak_memory")]])
+    assert (d.verdict, d.gates) == ("regression", True) and fails([d])
 
 
 def test_new_missing_error_and_bad_values() -> None:

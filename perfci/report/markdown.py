@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from perfci.compare import Baseline, Comparison
-from perfci.report.text import ORDER, params_text, unmeasured_note
+from perfci.report.text import ORDER, params_text, process_wide_note, unmeasured_note
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -82,15 +82,17 @@ def comparison_markdown(
         lines.append(f"- environment differs: {escape(diff)}")
     for diff in baseline.conditions:
         lines.append(f"- run conditions differ: {escape(diff)} (timings may move for that reason)")
-    if note := unmeasured_note(comparisons):
-        lines += ["", escape(note)]
+    for note in (unmeasured_note(comparisons), process_wide_note(comparisons)):
+        if note:
+            lines += ["", escape(note)]
     ordered = sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
-    changed = [c for c in ordered if c.verdict != "unchanged" and not c.unmeasured]
+    changed = [c for c in ordered if c.verdict != "unchanged" and not c.unmeasured and c.gates]
     if changed:
         lines += ["", *_rows(changed)]
     for label, group in (
         ("unchanged", [c for c in ordered if c.verdict == "unchanged"]),
         ("without a verdict yet", [c for c in ordered if c.unmeasured]),
+        ("process-wide, never judged", [c for c in ordered if not c.gates and not c.unmeasured]),
     ):
         if group:
             lines += ["", f"<details><summary>{len(group)} {label}</summary>", "", *_rows(group)]

@@ -106,6 +106,18 @@ def unmeasured_note(comparisons: Sequence[Comparison]) -> str | None:
     )
 
 
+def process_wide_note(comparisons: Sequence[Comparison]) -> str | None:
+    """One line for the figures that cannot be attributed to a benchmark (kept in the
+    JSON and on the dashboard, never a verdict), instead of a row each."""
+    count = sum(not c.gates for c in comparisons)
+    if not count:
+        return None
+    return (
+        f"{count} process-wide memory figure(s) are kept but never judged: a process's peak "
+        "includes what earlier work left resident."
+    )
+
+
 def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> str:
     """Changed metrics first, each with its ratio and interval; a count of the rest."""
     if baseline.run is None:
@@ -125,7 +137,7 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
             c.note or "",
         ]
         for c in sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
-        if c.verdict != "unchanged" and not c.unmeasured
+        if c.verdict != "unchanged" and not c.unmeasured and c.gates
     ]
     lines = [
         f"Compared with {baseline.reason}: {summary or 'nothing to compare'}.",
@@ -133,6 +145,8 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
         f"{len(comparisons)} metrics compared (false-coverage rate 5%).",
     ]
     if note := unmeasured_note(comparisons):
+        lines.append(note)
+    if note := process_wide_note(comparisons):
         lines.append(note)
     lines += [f"  environment differs: {d}" for d in baseline.differences]
     lines += [f"  run conditions differ: {d}" for d in baseline.conditions]

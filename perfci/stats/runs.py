@@ -19,14 +19,13 @@ from typing import Literal
 
 import numpy as np
 
-from perfci.stats.pairwise import _log_median_se
-
 NoiseSource = Literal["runs", "history", "assumed"]
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
 DEFAULT_RUN_NOISE = 0.20  # run-to-run coefficient of variation shown without evidence;
 # only for the interval and the detectable change a report prints, never for a verdict
 MIN_DF = 3  # fewer degrees of freedom than this and an estimate of noise is not trusted
-_MAD = 1.4826
+_MAD = 1.4826  # median absolute deviation → standard deviation (Gaussian)
+_MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)  # the median's error over the mean's
 
 
 @dataclass(frozen=True)
@@ -92,10 +91,16 @@ def _log_median(samples: Sequence[float]) -> float:
 
 
 def _within_se(samples: Sequence[float]) -> float:
-    """Standard error of one run's log median from its own samples (0 if too few)."""
-    if len(samples) < 3:
+    """Standard error of one run's log median from its own samples (0 if too few): the
+    median's asymptotic error √(π/2)·σ/√n with σ from the median absolute deviation of
+    the log samples. Robust: one slow round among five moves it little, where an
+    order-statistic interval of a small sample spans its minimum and maximum."""
+    n = len(samples)
+    if n < 3:
         return 0.0
-    return _log_median_se(sorted(samples), 1.959963984540054)
+    logs = np.log(np.asarray(samples, dtype=np.float64))
+    mad = float(np.median(np.abs(logs - np.median(logs))))
+    return _MEDIAN_EFFICIENCY * _MAD * mad / math.sqrt(n)
 
 
 def run_noise(history: Sequence[float]) -> tuple[float, int] | None:
