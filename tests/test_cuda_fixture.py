@@ -69,3 +69,23 @@ def test_the_gpu_run_ingests_and_compares_unchanged_with_itself(
     # A run against itself is never a change; with one run a side and run-to-run noise
     # only assumed, most verdicts honestly stay inconclusive.
     assert verdicts <= {"unchanged", "inconclusive"}
+
+
+PLAIN = Path(__file__).parent / "data" / "cuda-h200-plain"
+
+
+def test_plain_benchmark_fixtures_are_synchronised_on_a_gpu() -> None:
+    """pytest-benchmark alone times a CUDA product's launch (microseconds); with perfci's
+    plugin the same plain `benchmark` fixture waits for the GPU, within 5% of the CUDA
+    events, also when the call returns nothing to name its device."""
+    perfci = parse_run(json.loads((PLAIN / "perfci.json").read_text()))
+    alone = json.loads((PLAIN / "pytest-benchmark-alone.json").read_text())
+    events = json.loads((PLAIN / "events.json").read_text())["test_mm_cuda_events_median_s"]
+    launch_only = {b["name"]: b["stats"]["median"] for b in alone["benchmarks"]}
+    for bench in perfci.benchmarks:
+        latency = next(m for m in bench.metrics if m.name == "latency")
+        synced = statistics.median(latency.samples)
+        assert abs(synced / events - 1) < 0.05, (bench.name, synced, events)
+        assert launch_only[bench.name] < 0.01 * events, (bench.name, launch_only)
+        peak = next(m for m in bench.metrics if m.name == "device_peak_memory")
+        assert peak.samples[0] >= 4096 * 4096 * 4  # at least one 64 MiB product
