@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from perfci.store import Store
@@ -73,6 +73,19 @@ class AlertInfo:
     shape: str
 
 
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """A benchmark of a run that measured nothing, and why (skipped or error)."""
+
+    run_id: int
+    benchmark_id: int
+    status: str
+    reason: str
+
+
+TREND_BRANCH = "main"  # the branch the charts follow, when the store has it
+
+
 @dataclass
 class Catalog:
     """Everything but the measurements: small tables, read whole."""
@@ -82,12 +95,22 @@ class Catalog:
     environments: dict[int, dict[str, Any]]
     benchmarks: dict[int, BenchmarkInfo]
     alerts: list[AlertInfo]
+    outcome_rows: list[OutcomeInfo] = field(default_factory=list)
     outcomes: dict[int, tuple[int, int]] = field(default_factory=dict)  # run → skipped, errors
 
-    def trend_runs(self) -> list[RunInfo]:
-        """Runs that make the history (pull-request runs have their own pages), oldest first."""
-        runs = [r for r in self.runs.values() if r.trigger != "pull_request"]
-        return sorted(runs, key=lambda r: (r.started_at, r.id))
+    def trend_branch(self) -> str | None:
+        """The branch whose history the charts show: main when runs outside pull requests
+        measured it, else the branch with most such commits (None: commits stored without
+        a branch)."""
+        counts = Counter(
+            r.branch
+            for r in {
+                r.commit_id: r for r in self.runs.values() if r.trigger != "pull_request"
+            }.values()
+        )
+        if TREND_BRANCH in counts or not counts:
+            return TREND_BRANCH
+        return min(counts, key=lambda b: (-counts[b], b is None, b or ""))
 
 
 def _rows(store: Store, query: Any) -> list[Any]:
@@ -157,19 +180,23 @@ def load_catalog(store: Store) -> Catalog:
             .order_by(Alert.detected_at.desc(), Alert.id.desc()),
         )
     ]
-    outcomes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for run_id, status, count in _rows(
-        store,
-        select(Outcome.run_id, Outcome.status, func.count()).group_by(
-            Outcome.run_id, Outcome.status
-        ),
-    ):
-        outcomes[run_id][0 if status == "skipped" else 1] = count
+    outcome_rows = [
+        OutcomeInfo(*row)
+        for row in _rows(
+            store,
+            select(Outcome.run_id, Outcome.benchmark_id, Outcome.status, Outcome.reason).order_by(
+                Outcome.run_id, Outcome.id
+            ),
+        )
+    ]
+    skipped = Counter(o.run_id for o in outcome_rows if o.status == "skipped")
+    failed = Counter(o.run_id for o in outcome_rows if o.status != "skipped")
     return Catalog(
         runs,
         machines,
         environments,
         benchmarks,
         alerts,
-        {run: (s, e) for run, (s, e) in outcomes.items()},
+        outcome_rows,
+        {run: (skipped[run], failed[run]) for run in skipped | failed},
     )

@@ -1,30 +1,26 @@
-"""Benchmark histories in immutable chunks: the trend runs, oldest first, cut every
-CHUNK_RUNS runs; each page keeps one content-addressed script per chunk it has data in,
-so a new run rewrites only the last chunk of the pages it measured."""
+"""Benchmark histories in immutable chunks: the trend's commits, oldest first, cut every
+CHUNK_COMMITS commits; each page keeps one content-addressed script per chunk it has data
+in, so a new run rewrites only the chunk of its commit on the pages it measured."""
 
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
-from perfci.dashboard.data import Catalog, RunInfo
+from perfci.dashboard.data import Catalog
 from perfci.dashboard.manifest import digest
 from perfci.dashboard.naming import variant_anchor
+from perfci.dashboard.trend import CHUNK_COMMITS, Trend
 from perfci.store import Store
 from perfci.store.models import Measurement
 
-CHUNK_RUNS = 100
 _FETCH = 20_000
-Series = list[list[float | None]]  # medians, q1s, q3s
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
-
-
-def chunk_of(position: int) -> int:
-    return position // CHUNK_RUNS
 
 
 def chunk_path(page: str, chunk: int, content: bytes) -> str:
@@ -35,43 +31,6 @@ def chunk_path(page: str, chunk: int, content: bytes) -> str:
 
 def chart_id(bench_key: str, metric: str) -> str:
     return f"{variant_anchor(bench_key)}-{metric}"
-
-
-@dataclass
-class Trend:
-    """The trend runs in order and where each sits."""
-
-    runs: list[RunInfo]
-    position: dict[int, int] = field(default_factory=dict)
-    rows: dict[int, list[Any]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, catalog: Catalog) -> Trend:
-        runs = catalog.trend_runs()
-        return cls(runs, {r.id: i for i, r in enumerate(runs)})
-
-    @property
-    def chunks(self) -> int:
-        return chunk_of(len(self.runs) - 1) + 1 if self.runs else 0
-
-    def row(self, at: int) -> list[Any]:
-        """What a chart's tooltip shows of the run at `at` (made once per build)."""
-        row = self.rows.get(at)
-        if row is None:
-            run = self.runs[at]
-            when = run.author_time or run.started_at
-            row = self.rows[at] = [
-                run.sha,
-                run.subject or "",
-                when.strftime("%Y-%m-%d"),
-                run.machine_id,
-                run.started_at.strftime("%Y-%m-%d %H:%M"),
-                run.id,
-            ]
-        return row
-
-    def ids(self, chunk: int) -> list[int]:
-        return [r.id for r in self.runs[chunk * CHUNK_RUNS : (chunk + 1) * CHUNK_RUNS]]
 
 
 def measurements(store: Store, run_ids: Sequence[int] | None) -> Iterator[tuple[Any, ...]]:
@@ -102,14 +61,50 @@ def measurements(store: Store, run_ids: Sequence[int] | None) -> Iterator[tuple[
         raw.close()
 
 
+class Cells:
+    """One machine's values on one chart over one chunk's positions: per commit, the median
+    of its runs' medians (the line) and of their quartiles (the band); `run` the run of
+    each single value, `more` every run's [run id, median, q1, q3] where a commit has
+    several."""
+
+    __slots__ = ("median", "more", "q1", "q3", "run")
+
+    def __init__(self) -> None:
+        self.median: list[float | None] = [None] * CHUNK_COMMITS
+        self.q1: list[float | None] = [None] * CHUNK_COMMITS
+        self.q3: list[float | None] = [None] * CHUNK_COMMITS
+        self.run: list[int | None] = [None] * CHUNK_COMMITS
+        self.more: dict[int, list[list[Any]]] = {}
+
+    def add(self, i: int, run_id: int, median: float, q1: float, q3: float) -> None:
+        first = self.run[i]
+        if first is None:
+            self.median[i], self.q1[i], self.q3[i], self.run[i] = median, q1, q3, run_id
+            return
+        more = self.more.get(i)
+        if more is None:
+            more = self.more[i] = [[first, self.median[i], self.q1[i], self.q3[i]]]
+        more.append([run_id, median, q1, q3])
+
+    def settle(self, order: dict[int, int]) -> None:
+        """Where a commit has several runs: oldest first, and the line through their median."""
+        for i, runs in self.more.items():
+            runs.sort(key=lambda r: order[r[0]])
+            for k, column in ((1, self.median), (2, self.q1), (3, self.q3)):
+                column[i] = statistics.median(r[k] for r in runs)
+
+    def values(self) -> list[float]:
+        return [v for v in self.median if v is not None]
+
+
 @dataclass
 class ChartChunks:
-    """One chart's data, per chunk: {machine id: [medians, q1s, q3s]} over the chunk's runs."""
+    """One chart's data, per chunk: {machine id: Cells} over the chunk's positions."""
 
     metric: str
     unit: str
     direction: str
-    chunks: dict[int, dict[int, list[list[float | None]]]] = field(default_factory=dict)
+    chunks: dict[int, dict[int, Cells]] = field(default_factory=dict)
 
 
 def read_charts(
@@ -121,7 +116,7 @@ def read_charts(
     out: dict[int, dict[str, ChartChunks]] = {}
     for bench, metric, run_id, unit, direction, median, q1, q3 in measurements(store, run_ids):
         at = position.get(run_id)
-        if at is None:  # a pull-request run: not history
+        if at is None:  # a pull request's run, or off the branch's chain: not history
             continue
         charts = out.get(bench)
         if charts is None:
@@ -129,42 +124,67 @@ def read_charts(
         chart = charts.get(metric)
         if chart is None:
             chart = charts[metric] = ChartChunks(metric, unit, direction)
-        chunk = chart.chunks.setdefault(at // CHUNK_RUNS, {})
+        chunk = chart.chunks.setdefault(at // CHUNK_COMMITS, {})
         machine = runs[run_id].machine_id
-        series = chunk.get(machine)
-        if series is None:
-            series = chunk[machine] = [[None] * CHUNK_RUNS for _ in range(3)]
-        i = at % CHUNK_RUNS
-        series[0][i], series[1][i], series[2][i] = median, q1, q3
+        cells = chunk.get(machine)
+        if cells is None:
+            cells = chunk[machine] = Cells()
+        cells.add(at % CHUNK_COMMITS, run_id, median, q1, q3)
+    order = {r.id: i for i, r in enumerate(r for rs in trend.runs for r in rs)}
+    for charts in out.values():
+        for chart in charts.values():
+            for chunk in chart.chunks.values():
+                for cells in chunk.values():
+                    if cells.more:
+                        cells.settle(order)
     return out
 
 
 def chunk_script(
-    trend: Trend, chunk: int, charts: dict[str, dict[int, Series]]
-) -> tuple[bytes, dict[str, int], list[int]]:
-    """A page's chunk as a script (it calls perfciChunk: pages load it from file:// too) and
-    the number of points per chart and the positions of its runs (those where the page
-    has data: only they are listed)."""
-    start = chunk * CHUNK_RUNS
-    used: set[int] = set()
-    counts: dict[str, int] = {}
+    trend: Trend, chunk: int, charts: dict[str, dict[int, Cells]]
+) -> tuple[bytes, dict[str, list[int]], list[int]]:
+    """A page's chunk as a script (it calls perfciChunk: pages load it from file:// too), the
+    number of points (runs) and of commits per chart, and the positions of its commits
+    (those where the page has data: only they are listed, each with the runs that measured
+    the page).
+
+    A chart's machine is [medians, q1s, q3s] over the positions, and where a commit has
+    several runs of that machine on the page, a fourth item {index: [[run id, median, q1,
+    q3], ...]} with every one of them."""
+    start = chunk * CHUNK_COMMITS
+    used: dict[int, set[int]] = {}
+    counts: dict[str, list[int]] = {}
     for cid, series in charts.items():
         n = 0
-        for medians, _, _ in series.values():
-            for i, v in enumerate(medians):
-                if v is not None:
-                    used.add(i)
-                    n += 1
-        counts[cid] = n
-    runs = {}
+        at: set[int] = set()
+        for cells in series.values():
+            for i, run in enumerate(cells.run):
+                if run is not None:
+                    ids = used.setdefault(i, set())
+                    ids.add(run)
+                    more = cells.more.get(i)
+                    if more is not None:
+                        ids.update(r[0] for r in more)
+                    n += 1 if more is None else len(more)
+                    at.add(i)
+        counts[cid] = [n, len(at)]
+    runs = trend.runs
+    commits: dict[str, list[Any]] = {}
+    per_machine: dict[tuple[int, int], int] = {}
     for i in sorted(used):
-        runs[str(start + i)] = trend.row(start + i)
+        listed = [r for r in runs[start + i] if r.id in used[i]]
+        for r in listed:
+            per_machine[(i, r.machine_id)] = per_machine.get((i, r.machine_id), 0) + 1
+        commits[str(start + i)] = [
+            *trend.commit_row(start + i),
+            [[r.id, r.machine_id, r.started_at.strftime("%Y-%m-%d %H:%M")] for r in listed],
+        ]
     body = {
         "chunk": chunk,
         "start": start,
-        "runs": runs,
+        "commits": commits,
         "charts": {
-            cid: {str(m): _trimmed(s) for m, s in sorted(series.items())}
+            cid: {str(m): _series(cells, m, per_machine) for m, cells in sorted(series.items())}
             for cid, series in sorted(charts.items())
         },
     }
@@ -175,9 +195,17 @@ def chunk_script(
     return text.encode(), counts, sorted(start + i for i in used)
 
 
-def _trimmed(series: list[list[float | None]]) -> list[list[float | None]]:
-    """Without the trailing runs that have no value: a later run leaves the chunk as is."""
-    end = len(series[0])
-    while end and series[0][end - 1] is None:
+def _series(cells: Cells, machine: int, per_machine: dict[tuple[int, int], int]) -> list[Any]:
+    """Without the trailing positions that have no value (a later commit leaves the chunk as
+    it is); each run named where the commit's runs of this machine are not one."""
+    end = len(cells.median)
+    while end and cells.median[end - 1] is None:
         end -= 1
-    return [values[:end] for values in series]
+    out: list[Any] = [cells.median[:end], cells.q1[:end], cells.q3[:end]]
+    more = {str(i): runs for i, runs in sorted(cells.more.items())}
+    for i, run in enumerate(cells.run[:end]):
+        if run is not None and i not in cells.more and per_machine[(i, machine)] > 1:
+            more[str(i)] = [[run, cells.median[i], cells.q1[i], cells.q3[i]]]
+    if more:
+        out.append(dict(sorted(more.items(), key=lambda kv: int(kv[0]))))
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = ".perfci-site.json"
-FORMAT = 2
+FORMAT = 3
 
 
 def digest(content: bytes) -> str:

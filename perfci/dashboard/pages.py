@@ -1,6 +1,6 @@
 """Benchmark pages, incrementally: which chunks of history are unchanged since the last
-build (decided from the trend runs and the newest measurement id, without reading them),
-which to read and write again, and each page's small header."""
+build (decided from the trend's commits and their runs and the newest measurement id,
+without reading them), which to read and write again, and each page's small header."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from jinja2 import Template
 from sqlalchemy import func, select
 
 from perfci.dashboard import naming
-from perfci.dashboard.charts import alert_events, environment_events, overview_rows, page_header
-from perfci.dashboard.data import BenchmarkInfo, Catalog
-from perfci.dashboard.history import (
-    CHUNK_RUNS,
-    ChartChunks,
-    Trend,
-    chart_id,
-    chunk_path,
-    chunk_script,
-    read_charts,
+from perfci.dashboard.charts import (
+    alert_events,
+    change_verdicts,
+    environment_events,
+    overview_rows,
+    page_header,
 )
+from perfci.dashboard.data import BenchmarkInfo, Catalog
+from perfci.dashboard.history import ChartChunks, chart_id, chunk_path, chunk_script, read_charts
 from perfci.dashboard.manifest import SiteWriter, digest
+from perfci.dashboard.outcomes import by_benchmark
+from perfci.dashboard.trend import CHUNK_COMMITS, Trend
 from perfci.store import Store
 from perfci.store.models import Measurement
 
@@ -40,7 +40,7 @@ def groups(catalog: Catalog) -> dict[str, list[BenchmarkInfo]]:
 def _clean_chunks(
     store: Store, writer: SiteWriter, trend: Trend, state: dict[str, Any]
 ) -> set[int]:
-    """Chunks whose runs and measurements are those of the last build."""
+    """Chunks whose commits, runs and measurements are those of the last build."""
     before = writer.previous_state
     if not before or before.get("benchmarks") != state["benchmarks"]:
         return set()
@@ -57,32 +57,38 @@ def _clean_chunks(
     old = before["trend"]
     clean = set()
     for c in range(trend.chunks - RECENT_CHUNKS):
-        ids = trend.ids(c)
-        if ids == old[c * CHUNK_RUNS : (c + 1) * CHUNK_RUNS] and not changed.intersection(ids):
+        same = trend.signature(c) == old[c * CHUNK_COMMITS : (c + 1) * CHUNK_COMMITS]
+        if same and not changed.intersection(trend.run_ids(c)):
             clean.add(c)
     return clean
 
 
 def benchmark_pages(
-    store: Store, catalog: Catalog, writer: SiteWriter, template: Template, common: dict[str, Any]
+    store: Store,
+    catalog: Catalog,
+    trend: Trend,
+    writer: SiteWriter,
+    template: Template,
+    common: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Write every benchmark page and its changed chunks; the overview's rows."""
-    trend = Trend.of(catalog)
     with store.engine.connect() as conn:
         newest = conn.execute(select(func.max(Measurement.id))).scalar() or 0
     keys = sorted(b.key for b in catalog.benchmarks.values())
     writer.state = {
-        "trend": [r.id for r in trend.runs],
+        "trend": trend.state(),
         "max_measurement": newest,
         "benchmarks": digest(json.dumps(keys).encode()),
     }
     clean = _clean_chunks(store, writer, trend, writer.state)
     dirty = [c for c in range(trend.chunks) if c not in clean]
-    wanted = None if not clean else [i for c in dirty for i in trend.ids(c)]
+    wanted = None if not clean else [i for c in dirty for i in trend.run_ids(c)]
     charts = read_charts(store, catalog, trend, wanted)
     first_recent = trend.chunks - RECENT_CHUNKS
     env_events = environment_events(catalog, trend)
     alerts = alert_events(catalog, trend)
+    verdicts = change_verdicts(catalog)
+    outcomes = by_benchmark(catalog, trend)
 
     rows: list[dict[str, Any]] = []
     for path, benches in sorted(groups(catalog).items()):
@@ -132,7 +138,11 @@ def benchmark_pages(
             data=header,
             alerts=[a for a in catalog.alerts if a.benchmark_id in ids],
             machines=catalog.machines,
+            outcomes={naming.variant_anchor(b.key): outcomes.get(b.id, []) for b in benches},
+            branch=trend.branch,
         )
         writer.write(path, html, key="", extra=extra)
-        rows.extend(overview_rows(catalog, header, benches, recent, path))
+        rows.extend(
+            overview_rows(catalog, header, benches, recent, path, trend, verdicts, outcomes)
+        )
     return rows

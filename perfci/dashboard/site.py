@@ -16,8 +16,10 @@ from perfci import __version__
 from perfci.dashboard import naming
 from perfci.dashboard.data import Catalog, RunInfo, load_catalog
 from perfci.dashboard.manifest import SiteWriter
+from perfci.dashboard.outcomes import by_run
 from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
 from perfci.dashboard.pulls import pull_requests
+from perfci.dashboard.trend import Trend
 from perfci.paths import dashboards_dir
 from perfci.report.text import format_value
 from perfci.store import Store
@@ -70,40 +72,52 @@ def _static_files() -> list[tuple[str, bytes]]:
 
 
 def build_site(
-    store: Store, out: Path, repo_url: str | None = None, base_url: str | None = None
+    store: Store,
+    out: Path,
+    repo_url: str | None = None,
+    base_url: str | None = None,
+    branch: str | None = None,
 ) -> BuildReport:
     """Write the static site for `store` into `out`; pages whose inputs did not change
-    since the last build into `out` are neither re-read nor rewritten."""
+    since the last build into `out` are neither re-read nor rewritten. The charts follow
+    `branch`'s first-parent history (default: main when the store has it, see
+    `Catalog.trend_branch`)."""
     out.mkdir(parents=True, exist_ok=True)
-    options = {"repo_url": repo_url, "base_url": base_url}
+    options = {"repo_url": repo_url, "base_url": base_url, "branch": branch}
     env = _templates()
     writer = SiteWriter.open(out, _inputs_digest(options))
     catalog = load_catalog(store)
+    trend = Trend.of(store, catalog, branch)
     common: dict[str, Any] = {"repo_url": repo_url, "base_url": base_url, "version": __version__}
 
     for path, content in _static_files():
         writer.write(path, content)
 
-    rows = _benchmark_pages(store, catalog, writer, env.get_template("benchmark.html"), common)
     runs = sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id), reverse=True)
     archive = _run_archive(runs)
     common = common | {"run_page": {r.id: page for page, chunk in archive for r in chunk}}
+    rows = _benchmark_pages(
+        store, catalog, trend, writer, env.get_template("benchmark.html"), common
+    )
     pulls = pull_requests(store, catalog)
     for number, pull in pulls.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
         writer.write(naming.pull_request_page(number), html)
+    outcomes = by_run(catalog)
     full = archive[:-1]
     archived = [(page, chunk[-1], chunk[0]) for page, chunk in full]  # page, oldest, newest
     for number, (page, chunk) in enumerate(full, start=1):
         context = {"runs": chunk, "pulls": pulls, "archived": [], "number": number}
-        html = env.get_template("runs.html").render(common, root="../", catalog=catalog, **context)
+        html = env.get_template("runs.html").render(
+            common, root="../", catalog=catalog, outcomes=outcomes, **context
+        )
         writer.write(page, html)
 
-    overview = _overview_context(catalog, rows, runs, path_of=_groups_by_id(catalog))
+    overview = _overview_context(catalog, rows, trend, path_of=_groups_by_id(catalog))
     newest = {"runs": runs[: naming.RUNS_PER_PAGE], "pulls": pulls, "archived": archived}
     pages = {
         naming.OVERVIEW: ("index.html", overview | {"pulls": pulls}),
-        naming.RUNS: ("runs.html", newest | {"number": None}),
+        naming.RUNS: ("runs.html", newest | {"number": None, "outcomes": outcomes}),
         naming.MACHINES: ("machines.html", {"runs": runs}),
     }
     for path, (template, context) in pages.items():
@@ -135,8 +149,27 @@ def _groups_by_id(catalog: Catalog) -> dict[int, str]:
     }
 
 
+def _latest(catalog: Catalog, trend: Trend) -> list[dict[str, Any]]:
+    """Per machine: the newest commit of the branch it measured (not its newest run: a
+    re-run of an old commit is not the latest), with that commit's runs there."""
+    rows = []
+    for machine, at in sorted(trend.newest().items()):
+        runs = trend.machine_runs(at)[machine]
+        rows.append(
+            {
+                "machine": machine,
+                "commit": trend.runs[at][0],
+                "date": trend.commit_row(at)[2],
+                "runs": runs,
+                "newest": runs[-1],
+                "behind": len(trend.shas) - 1 - at,
+            }
+        )
+    return rows
+
+
 def _overview_context(
-    catalog: Catalog, rows: list[dict[str, Any]], runs: list[RunInfo], path_of: dict[int, str]
+    catalog: Catalog, rows: list[dict[str, Any]], trend: Trend, path_of: dict[int, str]
 ) -> dict[str, Any]:
     now = datetime.now(UTC).replace(tzinfo=None)
     open_alerts = [
@@ -152,9 +185,6 @@ def _overview_context(
         if a.status == "open"
     ]
     open_alerts.sort(key=lambda x: (x["alert"].kind != "regression", -abs(x["change"])))
-    latest: dict[int, RunInfo] = {}
-    for run in runs:  # newest first
-        latest.setdefault(run.machine_id, run)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["suite"], row["backend"])].append(row)
@@ -164,7 +194,10 @@ def _overview_context(
 
     return {
         "open_alerts": open_alerts,
-        "latest": [latest[m] for m in sorted(latest)],
+        "branch": trend.branch,
+        "tip": trend.runs[-1][0] if trend.runs else None,
+        "tip_date": trend.commit_row(len(trend.runs) - 1)[2] if trend.runs else None,
+        "latest": _latest(catalog, trend),
         "groups": sorted(groups.items()),
         "filters": {
             "machine": sorted({m for r in rows for m in r["machines"]}),

@@ -269,3 +269,38 @@ def first_parent_chain(store: Store, sha: str, limit: int = 500) -> list[str]:
                 break
             chain.append(parent)
     return chain
+
+
+def branch_tip(store: Store, branch: str | None) -> str | None:
+    """The newest commit of `branch` (None: commits stored without a branch), as the
+    store knows it: of the branch's commits measured outside pull requests, the one that
+    is no other's first parent; when several are (parents not recorded, a rewritten
+    history), the one first measured last. A re-run of an older commit never makes it the
+    newest. None when the branch has no run outside pull requests."""
+    on_branch = Commit.branch.is_(None) if branch is None else Commit.branch == branch
+    measured = (
+        select(
+            Commit.id.label("id"),
+            Commit.sha.label("sha"),
+            func.min(Run.started_at).label("first"),
+            func.min(Run.id).label("first_run"),
+        )
+        .join(Run, Run.commit_id == Commit.id)
+        .where(on_branch, Run.trigger != "pull_request")
+        .group_by(Commit.id, Commit.sha)
+        .subquery()
+    )
+    parents = (
+        select(CommitParent.parent_sha)
+        .join(measured, measured.c.id == CommitParent.commit_id)
+        .where(CommitParent.position == 0)
+    )
+    query = (
+        select(measured.c.sha)
+        .where(measured.c.sha.not_in(parents))
+        .order_by(measured.c.first.desc(), measured.c.first_run.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        sha = conn.execute(query).scalar()
+    return None if sha is None else str(sha)
