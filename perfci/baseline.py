@@ -40,7 +40,7 @@ def choose_baseline(
     earlier runs in other environments are kept as `history` to learn it from."""
     chosen: list[RunRow] = []
     earlier: list[RunRow] = []  # this machine's runs beyond an environment change
-    where = ""
+    places: list[str] = []  # where each chosen run's commit is
     mismatch: RunRow | None = None
     for distance, sha in enumerate(ancestry):
         for run in runs_of_commit(store, sha):
@@ -53,24 +53,21 @@ def choose_baseline(
                 if same_machine:  # this machine's comparable history has ended
                     earlier.append(run)
                     if len(chosen) + 1 >= MIN_RUNS or len(earlier) >= HISTORY_RUNS:
-                        return _found(chosen, where, head, earlier)
+                        return _found(chosen, places, head, earlier)
                 continue
             if not same_machine or not _same_environment(run, head):
                 mismatch = mismatch or run
                 continue  # another machine's run: its own series, passed over
-            if not chosen:
-                where = (
-                    "an earlier run of this commit"
-                    if distance == 0
-                    else f"commit {sha[:12]}, {distance} first-parent step(s) back"
-                )
+            places.append(_place(sha, distance, ancestry, head))
             chosen.append(run)
             if len(chosen) >= limit:
-                return _found(chosen, where, head, [])
+                return _found(chosen, places, head, [])
     if chosen:
-        return _found(chosen, where, head, earlier)
+        return _found(chosen, places, head, earlier)
     if mismatch is None:
-        return Baseline(None, "no earlier run of this commit or its ancestors")
+        if not ancestry or ancestry[0] == head.sha:
+            return Baseline(None, "no earlier run of this commit or its ancestors")
+        return Baseline(None, f"no run of commit {ancestry[0][:12]} or its first-parent ancestors")
     if mismatch.machine_fingerprint != head.machine_fingerprint:
         return Baseline(None, f"the nearest earlier run ({mismatch.id}) was on other hardware")
     diffs = environment_differences(
@@ -87,15 +84,34 @@ def _same_environment(run: RunRow, head: RunRow) -> bool:
     return run.environment_fingerprint == head.environment_fingerprint
 
 
-def _found(runs: list[RunRow], where: str, head: RunRow, earlier: list[RunRow]) -> Baseline:
-    more = f" (+{len(runs) - 1} earlier run(s) for noise)" if len(runs) > 1 else ""
+def _place(sha: str, distance: int, ancestry: Sequence[str], head: RunRow) -> str:
+    """Where a base run's commit is, seen from the head: 'this commit', 'its first-parent
+    ancestor <sha>, N commits back', or (when the walk began elsewhere, at a merge-base)
+    'commit <sha>, N first-parent commits before <start>'."""
+    if sha == head.sha:
+        return "this commit"
+    back = f"{distance} commit{'' if distance == 1 else 's'}"
+    if ancestry and ancestry[0] == head.sha:
+        return f"its first-parent ancestor {sha[:12]}, {back} back"
+    if distance == 0:
+        return f"commit {sha[:12]}"
+    return f"commit {sha[:12]}, {back} before {ancestry[0][:12]} along first parents"
+
+
+def _found(runs: list[RunRow], places: list[str], head: RunRow, earlier: list[RunRow]) -> Baseline:
+    """The baseline of `runs` (nearest first), said as which runs and which commits they are
+    on, e.g. 'run 7 of this commit' or '3 runs (newest: run 9) of this commit to its
+    first-parent ancestor 0a1b2c3d4e5f, 2 commits back'."""
+    count = (
+        f"run {runs[0].id}" if len(runs) == 1 else f"{len(runs)} runs (newest: run {runs[0].id})"
+    )
     conditions = condition_differences(
         [r.conditions for r in runs], head.conditions, head.cpu_cores
     )
     history = tuple(r.id for r in earlier) if len(runs) + 1 < MIN_RUNS else ()
-    return Baseline(
-        runs[0], f"run {runs[0].id}{more}: {where}", tuple(runs), (), tuple(conditions), history
-    )
+    span = " to ".join(dict.fromkeys((places[0], places[-1])))
+    reason = f"{count} of {span}"
+    return Baseline(runs[0], reason, tuple(runs), (), tuple(conditions), history)
 
 
 def compare_runs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -68,21 +69,79 @@ def run_context(env: dict[str, str] | None = None) -> RunContext:
     return RunContext(trigger, None, ci_url, env.get("GITHUB_REF_NAME"), env.get("GITHUB_SHA"))
 
 
-def commit_from_git(cwd: Path, sha: str | None = None) -> CommitInfo | None:
-    """Metadata of `sha` (HEAD when None) from the repository at `cwd`, or None outside git
-    or when git does not know the commit (a shallow clone of a PR merge, say)."""
-    out = _git(cwd, "log", "-1", "--format=%H%n%P%n%aI%n%s", sha or "HEAD", "--")
+def resolve_commit(cwd: Path, ref: str) -> str | None:
+    """The full sha of the commit `ref` names (a sha or prefix, a branch, a tag, `HEAD~1`...)
+    in the repository at `cwd`; None outside git or when git does not know it."""
+    if not ref or ref.startswith("-"):  # never an option to git
+        return None
+    return _git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") or None
+
+
+def _current_branch(cwd: Path) -> str | None:
+    return _git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD") or None
+
+
+def _on_first_parent_chain(cwd: Path, sha: str, branch: str) -> bool:
+    """Whether `sha` is on `branch`'s first-parent history: the first-parent walk from the
+    branch's tip down to the first commit that `sha` contains ends right above `sha`."""
+    tip = _git(cwd, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")
+    if not tip or tip == sha:
+        return tip == sha
+    out = _git(cwd, "rev-list", "--first-parent", "--parents", tip, f"^{sha}", "--")
+    oldest = out.splitlines()[-1].split() if out else []
+    return len(oldest) > 1 and oldest[1] == sha
+
+
+def branch_of(cwd: Path, sha: str) -> str | None:
+    """The branch `sha` (full) was made on, as far as git can tell: the current branch when
+    HEAD is `sha`; else the one local branch whose first-parent history holds it (main or
+    master when several do, as a trunk's older commits are on every branch cut from it);
+    None when git cannot tell."""
+    current = _current_branch(cwd)
+    if current is not None and _git(cwd, "rev-parse", "HEAD") == sha:
+        return current
+    listed = _git(cwd, "for-each-ref", "--contains", sha, "--format=%(refname:short)", "refs/heads")
+    holding = [b for b in (listed or "").split() if _on_first_parent_chain(cwd, sha, b)]
+    if len(holding) == 1:
+        return holding[0]
+    return next((trunk for trunk in ("main", "master") if trunk in holding), None)
+
+
+def commit_from_git(
+    cwd: Path, sha: str | None = None, find_branch: bool = True
+) -> CommitInfo | None:
+    """Metadata of `sha` (a full or abbreviated sha; HEAD when None) from the repository at
+    `cwd`, or None outside git or when git does not know the commit (a shallow clone of a
+    PR merge, say). The branch is the one `branch_of` finds (with `find_branch`)."""
+    full = resolve_commit(cwd, sha or "HEAD")
+    if full is None or (sha is not None and not full.startswith(sha.lower())):
+        return None
+    out = _git(cwd, "log", "-1", "--format=%H%n%P%n%aI%n%s", full, "--")
     if out is None:
         return None
     full_sha, parents, author_time, *subject = [*out.split("\n"), ""]
-    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD") if sha is None else None
     return CommitInfo(
         sha=full_sha,
         parents=tuple(parents.split()),
-        branch=None if branch in (None, "HEAD") else branch,
+        branch=branch_of(cwd, full_sha) if find_branch else None,
         author_time=author_time or None,
         subject=subject[0] or None,
     )
+
+
+def with_git_metadata(cwd: Path, commit: CommitInfo) -> CommitInfo:
+    """`commit` completed from the repository at `cwd` when git knows it: the full sha,
+    parents, author time and subject from git; the branch as recorded, else the one git
+    finds. A commit git does not know keeps what was recorded."""
+    known = commit_from_git(cwd, commit.sha, find_branch=commit.branch is None)
+    if known is None:
+        return commit
+    return dataclasses.replace(known, branch=commit.branch or known.branch)
+
+
+def merge_base(cwd: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of commits `a` and `b` (full shas), or None."""
+    return _git(cwd, "merge-base", a, b) or None
 
 
 def current_commit(cwd: Path, context: RunContext) -> CommitInfo | None:
@@ -90,8 +149,8 @@ def current_commit(cwd: Path, context: RunContext) -> CommitInfo | None:
     commit = commit_from_git(cwd, context.head_sha)
     if commit is None and context.head_sha:
         return CommitInfo(sha=context.head_sha, branch=context.branch)
-    if commit is not None and context.branch and commit.branch is None:
-        return CommitInfo(**{**commit.__dict__, "branch": context.branch})
+    if commit is not None and context.branch:  # the CI system knows the branch for sure
+        return dataclasses.replace(commit, branch=context.branch)
     return commit
 
 

@@ -22,10 +22,17 @@ from typing import Any
 # Packages whose version changes what is measured; a change of any is an environment event.
 TRACKED_PACKAGES = ("mlx", "torch", "coremltools", "numpy")
 
+# What a machine's fingerprint is made of: the fields every route that records a run can
+# fill the same way (perfci's plugin from sysctl and /proc, pytest-benchmark's machine_info
+# from py-cpuinfo and `platform`), so one machine keeps one fingerprint however its runs
+# arrived. The other fields describe the machine but do not identify it.
+FINGERPRINT_FIELDS = ("chip", "cpu_cores", "hardware_arch")
+
 
 @dataclass(frozen=True)
 class Machine:
-    """The hardware. Two machines with the same fingerprint give comparable numbers."""
+    """The hardware. Two machines with the same fingerprint give comparable numbers; the
+    fingerprint is made of `FINGERPRINT_FIELDS` only (see there why)."""
 
     name: str
     chip: str
@@ -39,9 +46,7 @@ class Machine:
 
     @property
     def fingerprint(self) -> str:
-        fields = asdict(self)
-        del fields["name"]  # a label, not the hardware
-        return _digest(fields)
+        return machine_fingerprint(asdict(self))
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "fingerprint": self.fingerprint}
@@ -73,6 +78,11 @@ class Conditions:
     thermal_state: str | None
     low_power_mode: bool | None
     load_average: float | None
+
+
+def machine_fingerprint(fields: dict[str, Any]) -> str:
+    """The fingerprint of a machine's fields (as `Machine.as_dict` gives them)."""
+    return _digest({k: fields.get(k) for k in FINGERPRINT_FIELDS})
 
 
 def _digest(fields: dict[str, Any]) -> str:
@@ -142,7 +152,7 @@ def current_machine(name: str | None = None) -> Machine:
             name=label,
             chip=_sysctl("machdep.cpu.brand_string") or "unknown",
             model=_sysctl("hw.model"),
-            cpu_cores=_int(_sysctl("hw.ncpu")) or os.cpu_count() or 1,
+            cpu_cores=os.cpu_count() or 1,  # what py-cpuinfo (pytest-benchmark) counts
             performance_cores=_int(_sysctl("hw.perflevel0.physicalcpu")),
             efficiency_cores=_int(_sysctl("hw.perflevel1.physicalcpu")),
             gpu_cores=_apple_gpu_cores(),

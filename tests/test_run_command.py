@@ -68,7 +68,7 @@ def test_run_twice_stores_and_compares(repo: Path) -> None:
 
     second = perfci("run", *FAST, cwd=repo)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "Compared with run 1: an earlier run of this commit:" in second.stdout
+    assert "Compared with run 1 of this commit:" in second.stdout
     assert "have no verdict yet: their run-to-run noise is unknown" in second.stdout
 
     (repo / "suites" / "README").write_text("x")
@@ -76,8 +76,8 @@ def test_run_twice_stores_and_compares(repo: Path) -> None:
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "Second")
     third = perfci("run", *FAST, cwd=repo)
     assert (
-        f"Compared with run 2 (+1 earlier run(s) for noise): commit {head[:12]}, "
-        "1 first-parent step(s) back:" in third.stdout
+        f"Compared with 2 runs (newest: run 2) of its first-parent ancestor {head[:12]}, "
+        "1 commit back:" in third.stdout
     )
 
     listing = perfci("runs", cwd=repo)
@@ -98,6 +98,28 @@ def test_without_suites_run_says_what_to_do(tmp_path: Path) -> None:
     result = perfci("run", cwd=tmp_path)
     assert result.returncode == 2
     assert "no ./suites folder here" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "missing"),
+    [
+        ("benches/test_typo.py", "benches/test_typo.py"),
+        ("test_typo.py", "test_typo.py"),
+        ("suites/test_tiny.py::test_matmul", None),  # exists: runs
+        ("suites/nope.py::test_x", "suites/nope.py"),
+    ],
+)
+def test_a_test_path_that_does_not_exist_is_named(
+    repo: Path, target: str, missing: str | None
+) -> None:
+    result = perfci("run", "--", "-k", "matmul", "--benchmark-max-time=0.01", target, cwd=repo)
+    if missing is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+        return
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"perfci: error: {missing} does not exist: name the tests to run after --\n"
+    )
 
 
 def test_compare_of_two_runs_of_the_same_code_flags_nothing(repo: Path) -> None:

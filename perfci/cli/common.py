@@ -1,4 +1,4 @@
-"""What several commands share: the --db option, commit flags and the GitHub client."""
+"""What several commands share: the --db option, commit flags and refs, the GitHub client."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from perfci.context import commit_from_git
+from perfci.context import resolve_commit, with_git_metadata
 from perfci.results import CommitInfo, RunResult, is_sha
 from perfci.store.engine import DEFAULT_URL
 
@@ -31,33 +31,50 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def add_commit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--commit", metavar="SHA", help="the commit measured (default: from the file or git)"
+        "--commit",
+        metavar="REF",
+        help="the commit measured: a sha, branch, tag or HEAD~1 (default: from the file; "
+        "git completes what it knows of it)",
     )
     parser.add_argument(
-        "--parent", metavar="SHA", action="append", help="its parent (repeat for merges)"
+        "--parent", metavar="REF", action="append", help="its parent (repeat for merges)"
     )
-    parser.add_argument("--branch", metavar="NAME", help="the branch it was measured on")
+    parser.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="the branch it was measured on (default: from the file, else from git)",
+    )
     parser.add_argument(
         "--machine", metavar="NAME", help="label for the machine (its hardware fingerprint stays)"
     )
 
 
+def commit_ref(value: str, flag: str) -> str:
+    """The commit `value` names: the full sha git resolves it to in the working directory's
+    repository, else `value` itself when it is a git sha (a commit this clone lacks)."""
+    sha = resolve_commit(Path.cwd(), value)
+    if sha is not None:
+        return sha
+    if is_sha(value.lower()):
+        return value.lower()
+    raise UsageError(f"{flag} {value[:80]!r} is not a git sha, nor a commit git knows here")
+
+
 def apply_commit_options(result: RunResult, args: argparse.Namespace, source: str) -> RunResult:
-    """`result` with the command line's commit, parents, branch and machine label applied;
-    commit metadata the flags leave out comes from git in the working directory."""
-    for sha in [args.commit, *(args.parent or [])]:
-        if sha is not None and not is_sha(sha.lower()):
-            raise UsageError(f"{sha!r} is not a git sha")
+    """`result` with its commit completed from git in the working directory (when git knows
+    it) and the command line's commit, parents, branch and machine label applied. The
+    branch: --branch, else the file's, else the one git finds."""
+    parents = [commit_ref(p, "--parent") for p in args.parent or []]
     commit = result.commit
     if args.commit:
-        sha = args.commit.lower()
-        commit = commit_from_git(Path.cwd(), sha) or CommitInfo(sha=sha)
-        if not commit.sha.startswith(sha):  # git resolved something else; trust the flag
-            commit = CommitInfo(sha=sha)
+        sha = commit_ref(args.commit, "--commit")
+        if commit is None or not sha.startswith(commit.sha):  # another commit than the file's
+            commit = CommitInfo(sha=sha, branch=commit.branch if commit else None)
     if commit is None:
-        raise UsageError(f"{source}: no commit recorded; pass --commit SHA")
-    if args.parent:
-        commit = dataclasses.replace(commit, parents=tuple(p.lower() for p in args.parent))
+        raise UsageError(f"{source}: no commit recorded; pass --commit REF")
+    commit = with_git_metadata(Path.cwd(), commit)
+    if parents:
+        commit = dataclasses.replace(commit, parents=tuple(parents))
     if args.branch:
         commit = dataclasses.replace(commit, branch=args.branch)
     machine = {**result.machine, "name": args.machine} if args.machine else result.machine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +19,14 @@ from perfci.compare import (
     environment_differences,
     fails,
 )
-from perfci.context import first_parent_chain
+from perfci.context import first_parent_chain, merge_base, resolve_commit
 from perfci.environment import Conditions
 from perfci.report.json import comparison_json
 from perfci.report.markdown import comparison_markdown
 from perfci.report.text import comparison_report
-from perfci.results import RunResult
-from perfci.store import open_store
+from perfci.results import RunResult, is_sha
+from perfci.store import Store, open_store
+from perfci.store.engine import describe_url
 from perfci.store.importers import load_results_file
 from perfci.store.queries import MetricRow, OutcomeRow, RunRow, runs_of_commit
 from perfci.store.queries import first_parent_chain as stored_chain
@@ -45,8 +45,12 @@ def register(sub: Any) -> None:
         "1 when a regression was found and --fail-on-regression was given, 2 for bad input.",
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
-    parser.add_argument("--base", metavar="REF", help="base commit (sha or prefix)")
-    parser.add_argument("--head", metavar="REF", help="head commit (sha or prefix)")
+    parser.add_argument(
+        "--base", metavar="REF", help="base commit: a sha or prefix, branch, tag or HEAD~1"
+    )
+    parser.add_argument(
+        "--head", metavar="REF", help="head commit: a sha or prefix, branch, tag or HEAD"
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     add_verdict_options(parser)
     add_db_option(parser)
@@ -116,14 +120,20 @@ def _conditions(result: RunResult) -> Conditions:
     return Conditions(run.thermal_state, run.low_power_mode, run.load_average)
 
 
-def _git_merge_base(a: str, b: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "merge-base", a, b], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+def _stored_runs(store: Store, ref: str, flag: str) -> list[RunRow]:
+    """The stored runs of the commit `ref` names, newest first: the commit git resolves it
+    to in the working directory, else the stored commit whose sha starts with it.
+    UsageError (one line) when it names no commit, or several, or one without runs."""
+    sha = resolve_commit(Path.cwd(), ref)
+    if sha is None and not is_sha(ref.lower()):
+        raise UsageError(f"{flag} {ref[:80]!r} names no commit: git does not know it here")
+    runs = runs_of_commit(store, sha or ref)
+    if not runs:
+        named = f"{ref!r} (commit {sha[:12]})" if sha and sha != ref.lower() else repr(ref)
+        raise UsageError(f"{flag} {named} has no stored run in {describe_url(store.url)}")
+    if len({r.sha for r in runs}) > 1:
+        raise UsageError(f"{flag} {ref!r} matches several stored commits; give more of the sha")
+    return runs
 
 
 def _from_store(
@@ -131,18 +141,13 @@ def _from_store(
 ) -> tuple[Baseline, list[Comparison], str]:
     if not args.base or not args.head:
         raise UsageError("give both --base REF and --head REF, or two results files")
+    cwd = Path.cwd()
     store = open_store(args.db)
     try:
-        heads = runs_of_commit(store, args.head)
-        if not heads:
-            raise UsageError(f"no stored run of commit {args.head!r}")
-        if len({r.sha for r in heads}) > 1:
-            raise UsageError(f"{args.head!r} matches several commits; give more of the sha")
-        head = heads[0]
-        bases = runs_of_commit(store, args.base)
-        base_sha = bases[0].sha if bases else args.base
-        start = _git_merge_base(base_sha, head.sha) or base_sha
-        ancestry = first_parent_chain(Path.cwd(), start) or stored_chain(store, start)
+        head = _stored_runs(store, args.head, "--head")[0]
+        base_sha = resolve_commit(cwd, args.base) or _stored_runs(store, args.base, "--base")[0].sha
+        start = merge_base(cwd, base_sha, head.sha) or base_sha
+        ancestry = first_parent_chain(cwd, start) or stored_chain(store, start)
         baseline = choose_baseline(store, head, ancestry, earlier_only=False)
         comparisons = (
             compare_runs(

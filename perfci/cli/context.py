@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from perfci.cli.common import commit_ref
 from perfci.github.event import parse_pr_number, pull_context
 
 
@@ -19,22 +20,25 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--pr", metavar="N")
     parser.add_argument("--repo", metavar="OWNER/NAME")
-    parser.add_argument("--base", metavar="SHA")
-    parser.add_argument("--head", metavar="SHA")
-    parser.add_argument("--merge-base", metavar="SHA")
+    parser.add_argument("--base", metavar="REF", help="base commit (a sha, branch, tag...)")
+    parser.add_argument("--head", metavar="REF", help="head commit")
+    parser.add_argument("--merge-base", metavar="REF")
     parser.add_argument("--run-url", metavar="URL")
     parser.add_argument("--format", choices=("env", "json"), default="env")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    def sha(value: str | None, flag: str) -> str | None:
+        return commit_ref(value, flag) if value else None
+
     context = pull_context(
         overrides={
             "pr_number": parse_pr_number(args.pr) if args.pr is not None else None,
             "repository": args.repo,
-            "base_sha": args.base,
-            "head_sha": args.head,
-            "merge_base": args.merge_base,
+            "base_sha": sha(args.base, "--base"),
+            "head_sha": sha(args.head, "--head"),
+            "merge_base": sha(args.merge_base, "--merge-base"),
             "run_url": args.run_url,
         }
     )

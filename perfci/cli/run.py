@@ -55,16 +55,35 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _names_a_target(arg: str) -> bool:
-    """Whether a pytest argument names tests (a path or node id), not an option's value."""
-    return not arg.startswith("-") and Path(arg.split("::")[0]).exists()
+# pytest options whose value is the next argument, which is then no test path.
+_VALUE_OPTIONS = frozenset(
+    ("-k", "-m", "-p", "-o", "-c", "-W", "-r", "-n", "--deselect", "--ignore", "--ignore-glob")
+)
+
+
+def _targets(pytest_args: list[str]) -> list[str]:
+    """The tests the pytest arguments name (paths or node ids); UsageError for one that
+    looks like a path (a .py file, a folder, a node id) but does not exist."""
+    targets = []
+    for before, arg in zip(["", *pytest_args], pytest_args, strict=False):
+        if arg.startswith("-") or before in _VALUE_OPTIONS:
+            continue
+        path = Path(arg.split("::")[0])
+        if path.exists():
+            targets.append(arg)
+        elif "::" in arg or "/" in arg or arg.endswith(".py"):
+            raise UsageError(f"{path} does not exist: name the tests to run after --")
+    return targets
 
 
 def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
     targets = args.pytest_args or []
-    if not any(_names_a_target(a) for a in targets):
+    if not _targets(targets):
         if not Path("suites").is_dir():
-            raise UsageError("no ./suites folder here: name the tests to run after --")
+            raise UsageError(
+                "no ./suites folder here: run perfci in a repository with one, or name the "
+                "tests to run after --"
+            )
         targets = [*targets, "suites"]
     plugins = []
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
+import platform
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from perfci.environment import Environment, Machine
+from perfci.environment import (
+    Environment,
+    Machine,
+    current_environment,
+    current_machine,
+    machine_fingerprint,
+    package_version,
+)
+from perfci.params import benchmark_params
 from perfci.results import (
     BenchmarkResult,
     CommitInfo,
@@ -37,12 +48,27 @@ def load_results_file(path: Path) -> RunResult:
             raise ResultsError(f"{path}: not valid JSON ({exc})") from exc
         try:
             if isinstance(doc, dict) and doc.get("format") == "perfci-run":
-                return parse_run(doc)
+                return _refingerprinted(parse_run(doc))
             if isinstance(doc, dict) and "machine_info" in doc and "benchmarks" in doc:
                 return from_pytest_benchmark(doc, hashlib.sha256(raw).hexdigest())
         except ResultsError as exc:
             raise ResultsError(f"{path}: {exc}") from exc
     raise ResultsError(f"{path}: neither a perfci results file nor pytest-benchmark JSON")
+
+
+def _refingerprinted(result: RunResult) -> RunResult:
+    """`result` with its machine's fingerprint made from its fields by this perfci's rule,
+    so files written before the rule changed name the same machine as newer ones. A
+    machine without those fields keeps the fingerprint it was given."""
+    fields = result.machine
+    if not (
+        isinstance(fields.get("chip"), str)
+        and isinstance(fields.get("cpu_cores"), int)
+        and isinstance(fields.get("hardware_arch"), str)
+    ):
+        return result
+    machine = {**fields, "fingerprint": machine_fingerprint(fields)}
+    return dataclasses.replace(result, machine=machine)
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -87,10 +113,13 @@ def _benchmark(doc: object, index: int) -> BenchmarkResult:
     path, *names = fullname.split("::")
     extra = _dict(doc.get("extra_info"))
     params = _dict(extra.get("perfci_params"))  # written by perfci's own fixture
-    if not params:
-        params = _dict(doc.get("params"))
-        if doc.get("group"):
-            params = {**params, "group": doc["group"]}
+    if not params:  # a plain `benchmark` fixture: named as the plugin names it
+        params = benchmark_params(
+            _dict(doc.get("params")),
+            _optional_str(doc.get("param")),
+            _optional_str(doc.get("group")),
+            extra,
+        )
     metrics = [_latency(stats, f"{where}.stats")]
     if "cold_start_s" in extra:
         metrics.append(Metric("cold_start", "s", "lower", (_number(extra, "cold_start_s", where),)))
@@ -102,9 +131,103 @@ def _benchmark(doc: object, index: int) -> BenchmarkResult:
     )
 
 
+_NO_BRANCH = ("(unknown)", "(detached head)", "HEAD", "")
+
+
+def _commit_info(doc: dict[str, Any]) -> CommitInfo | None:
+    """pytest-benchmark's commit_info (id, branch, time, author_time, dirty, project):
+    the commit when `id` is a sha (it is 'unversioned' or 'unknown' outside git)."""
+    info = _dict(doc.get("commit_info"))
+    sha = info.get("id")
+    if not isinstance(sha, str) or not is_sha(sha.lower()):
+        return None
+    branch = _optional_str(info.get("branch"))
+    return CommitInfo(
+        sha=sha.lower(),
+        branch=None if branch in _NO_BRANCH else branch,
+        author_time=_optional_str(info.get("author_time")),
+    )
+
+
+def _machine(info: dict[str, Any]) -> Machine:
+    """The machine as machine_info describes it: the fingerprint's fields (chip, CPU count,
+    hardware architecture) filled as perfci's plugin fills them on the same machine."""
+    cpu = _dict(info.get("cpu"))
+    arch = str(info.get("machine") or "unknown")
+    chip = str(cpu.get("brand_raw") or info.get("processor") or arch)
+    count = cpu.get("count")
+    translated = info.get("system") == "Darwin" and arch == "x86_64" and chip.startswith("Apple")
+    return Machine(
+        name=str(info.get("node") or "unknown"),
+        chip=chip,
+        model=None,
+        cpu_cores=count if isinstance(count, int) and count > 0 else 1,
+        performance_cores=None,
+        efficiency_cores=None,
+        gpu_cores=None,
+        memory_bytes=None,
+        hardware_arch="arm64" if translated else arch,  # Rosetta: an arm64 Mac
+    )
+
+
+def _environment(info: dict[str, Any], machine: Machine) -> Environment:
+    """What machine_info tells of the software: OS, kernel release, Python. It records no
+    package versions, so those stay unknown."""
+    system = str(info.get("system") or "unknown")
+    arch = str(info.get("machine") or "unknown")
+    return Environment(
+        os="macOS" if system == "Darwin" else system,
+        os_version=str(info.get("release") or "unknown"),
+        python_version=str(info.get("python_version") or "unknown"),
+        python_arch=arch,
+        rosetta=machine.hardware_arch != arch,
+        packages={},
+    )
+
+
+@cache
+def _this_python() -> dict[str, Any]:
+    """machine_info's fields as this Python on this machine would write them."""
+    return {
+        "node": platform.node(),
+        "system": platform.system(),
+        "release": platform.release(),
+        "machine": platform.machine(),
+        "python_implementation": platform.python_implementation(),
+        "python_version": platform.python_version(),
+        "python_compiler": platform.python_compiler(),
+        "python_build": list(platform.python_build()),
+    }
+
+
+@cache
+def _here() -> tuple[Machine, Environment]:
+    return current_machine(), current_environment()
+
+
+def _recorded_here(doc: dict[str, Any], machine: Machine) -> tuple[Machine, Environment] | None:
+    """This machine and environment, as perfci's plugin records them, when the file was
+    written here by this Python: same host, kernel and hardware, the same interpreter
+    build and the same pytest-benchmark version (so, in all likelihood, the same
+    installation); None otherwise."""
+    info = _dict(doc.get("machine_info"))
+    if any(info.get(k) != v for k, v in _this_python().items()):
+        return None
+    if doc.get("version") != package_version("pytest-benchmark"):
+        return None
+    here, environment = _here()
+    return (here, environment) if here.fingerprint == machine.fingerprint else None
+
+
 def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
     """A pytest-benchmark JSON document as a run. Its identity is the file's content, so the
-    same file ingested twice is stored once."""
+    same file ingested twice is stored once.
+
+    The machine's fingerprint is the one perfci's plugin gives the same hardware. A file
+    written on this machine by this Python is given this machine's full description and
+    this environment (package versions included), exactly as the plugin records them, so
+    its runs compare with the plugin's; elsewhere the environment holds what the file
+    says (OS, kernel release, Python) and no package versions."""
     info = doc.get("machine_info")
     if not isinstance(info, dict):
         raise ResultsError("machine_info must be an object")
@@ -114,37 +237,11 @@ def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
     when = doc.get("datetime")
     if not isinstance(when, str):
         raise ResultsError("datetime must be a string")
-    cpu = _dict(info.get("cpu"))
-    arch = str(info.get("machine") or "unknown")
-    machine = Machine(
-        name=str(info.get("node") or "unknown"),
-        chip=str(cpu.get("brand_raw") or info.get("processor") or arch),
-        model=None,
-        cpu_cores=int(cpu.get("count") or 1),
-        performance_cores=None,
-        efficiency_cores=None,
-        gpu_cores=None,
-        memory_bytes=None,
-        hardware_arch=arch,
-    )
-    system = str(info.get("system") or "unknown")
-    environment = Environment(
-        os="macOS" if system == "Darwin" else system,
-        os_version=str(info.get("release") or "unknown"),
-        python_version=str(info.get("python_version") or "unknown"),
-        python_arch=arch,
-        rosetta=False,
-        packages={},
-    )
-    commit_info = _dict(doc.get("commit_info"))
-    sha = commit_info.get("id")
-    commit = None
-    if isinstance(sha, str) and is_sha(sha):
-        commit = CommitInfo(
-            sha=sha,
-            branch=_optional_str(commit_info.get("branch")),
-            author_time=_optional_str(commit_info.get("author_time")),
-        )
+    machine = _machine(info)
+    environment = _environment(info, machine)
+    here = _recorded_here(doc, machine)
+    if here is not None:
+        machine, environment = here
     results = tuple(_benchmark(b, i) for i, b in enumerate(benchmarks))
     return validated(
         RunResult(
@@ -152,10 +249,10 @@ def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
                 run_id=f"pytest-benchmark:{digest}",
                 started_at=when,
                 finished_at=when,
-                host=machine.name,
+                host=str(info.get("node") or machine.name),
                 source="pytest-benchmark",
             ),
-            commit=commit,
+            commit=_commit_info(doc),
             machine=machine.as_dict(),
             environment=environment.as_dict(),
             benchmarks=results,
