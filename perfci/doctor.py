@@ -6,13 +6,22 @@ branch — a Rosetta Python, a hot machine, MPS fallback — is testable on any 
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from perfci.environment import current_conditions, hardware_arch, running_under_rosetta
+from perfci.environment import (
+    current_conditions,
+    hardware_arch,
+    package_version,
+    running_under_rosetta,
+)
 
 Status = Literal["ok", "warn", "fail", "n/a"]
 
@@ -48,39 +57,101 @@ class Check:
 
 
 def _mlx_facts() -> tuple[str | None, str | None]:
+    """MLX's version (from its metadata) and default device (mlx.core is light to import)."""
+    version = package_version("mlx")
+    if version is None:
+        return None, None
     try:
         import mlx.core as mx
     except ImportError:
-        return None, None
-    return getattr(mx, "__version__", "unknown"), "gpu" if mx.default_device() == mx.gpu else "cpu"
+        return version, None
+    return version, "gpu" if mx.default_device() == mx.gpu else "cpu"
+
+
+def _torch_facts() -> tuple[str | None, str | None]:
+    """torch's version (from its metadata) and why MPS cannot be used; torch itself is
+    imported only where MPS can exist, on macOS, to ask it."""
+    version = package_version("torch")
+    if version is None:
+        return None, "torch is not installed"
+    if sys.platform != "darwin":
+        return version, f"no MPS on {sys.platform}"
+    try:
+        import torch
+    except ImportError as exc:
+        return version, f"torch does not import ({exc})"
+    from perfci.backends.torch import mps_unavailable_reason
+
+    return version, mps_unavailable_reason(torch)
+
+
+class _Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _quiet_logger(name: str) -> Iterator[_Captured]:
+    """Warnings and `name`'s log records are kept, not printed, while inside."""
+    logger = logging.getLogger(name)
+    captured = _Captured()
+    propagate = logger.propagate
+    logger.addHandler(captured)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield captured
+    finally:
+        logger.removeHandler(captured)
+        logger.propagate = propagate
+
+
+def _coreml_problem(rosetta: bool) -> str | None:
+    """Why Core ML cannot predict here, or None. coremltools (slow to import, and noisy:
+    version warnings, native libraries it fails to load) is imported only on a native
+    macOS Python, where prediction is possible; what it logs then is kept, and a native
+    library it could not load is the problem."""
+    if package_version("coremltools") is None:
+        return "coremltools is not installed; pip install 'perfci[coreml]'"
+    if sys.platform != "darwin":
+        return "Core ML prediction needs macOS"
+    if rosetta:
+        return "Core ML under Rosetta cannot use the GPU or Neural Engine; use an arm64 Python"
+    from perfci.backends.coreml import prediction_unavailable_reason
+
+    with _quiet_logger("coremltools") as captured:
+        try:
+            problem = prediction_unavailable_reason()
+        except Exception as exc:  # a broken install fails in its own ways; report it
+            return f"coremltools does not import ({type(exc).__name__}: {exc})"
+    failed = [m for m in captured.messages if m.startswith("Failed to load")]
+    if problem is None and failed:
+        return f"coremltools cannot use Core ML here: {failed[0]}"
+    return problem
 
 
 def gather() -> Facts:
-    """Look at this machine (imports torch and MLX when installed)."""
-    from perfci.backends.coreml import prediction_unavailable_reason
-
-    torch_version = mps_problem = None
-    try:
-        import torch
-
-        from perfci.backends.torch import mps_unavailable_reason
-
-        torch_version = torch.__version__
-        mps_problem = mps_unavailable_reason(torch)
-    except ImportError:
-        mps_problem = "torch is not installed"
+    """Look at this machine: versions from installed metadata; torch and coremltools are
+    imported only on macOS, where their checks can pass."""
+    rosetta = running_under_rosetta()
+    torch_version, mps_problem = _torch_facts()
     mlx_version, mlx_device = _mlx_facts()
     conditions = current_conditions()
     return Facts(
         platform=sys.platform,
         python_arch=platform.machine(),
         hardware_arch=hardware_arch(),
-        rosetta=running_under_rosetta(),
+        rosetta=rosetta,
         torch_version=torch_version,
         mps_problem=mps_problem,
         mlx_version=mlx_version,
         mlx_device=mlx_device,
-        coreml_problem=prediction_unavailable_reason(),
+        coreml_problem=_coreml_problem(rosetta),
         thermal_state=conditions.thermal_state,
         low_power_mode=conditions.low_power_mode,
         mps_fallback=os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),

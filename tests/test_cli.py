@@ -134,7 +134,9 @@ def test_a_missing_file_and_a_bad_sha_are_usage_errors(tmp_path: Path, db: Path)
     bad_sha = perfci(
         "ingest", str(good), "--commit", "not-a-sha", "--db", f"sqlite:///{db}", cwd=tmp_path
     )
-    assert bad_sha.returncode == 2 and "is not a git sha" in bad_sha.stderr
+    assert bad_sha.returncode == 2 and bad_sha.stderr == (
+        "perfci: error: --commit 'not-a-sha' is not a git sha, nor a commit git knows here\n"
+    )
 
 
 def test_a_run_without_a_commit_needs_commit_flag(tmp_path: Path, db: Path) -> None:
@@ -144,7 +146,7 @@ def test_a_run_without_a_commit_needs_commit_flag(tmp_path: Path, db: Path) -> N
     path.write_text(json.dumps(doc))
     url = f"sqlite:///{db}"
     refused = perfci("ingest", str(path), "--db", url, cwd=tmp_path)
-    assert refused.returncode == 2 and "pass --commit SHA" in refused.stderr
+    assert refused.returncode == 2 and "no commit recorded; pass --commit REF" in refused.stderr
     commit = sha("flag")
     ok = perfci(
         "ingest",
@@ -164,6 +166,34 @@ def test_a_run_without_a_commit_needs_commit_flag(tmp_path: Path, db: Path) -> N
     assert ok.returncode == 0, ok.stderr
     listing = perfci("runs", "--db", url, cwd=tmp_path).stdout
     assert commit[:12] in listing and "feature" in listing and "mini-9" in listing
+
+
+@pytest.mark.parametrize(
+    "command", [["runs"], ["runs", "--show", "1"], ["history", "test_gemm"], ["--help"]]
+)
+def test_a_reader_that_has_gone_ends_the_command_quietly(
+    tmp_path: Path, db: Path, command: list[str]
+) -> None:
+    """`perfci runs | head -1`: the pipe's reader is gone before perfci writes; no
+    BrokenPipeError traceback, and the status of a process ended by SIGPIPE."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone
+    try:
+        done = subprocess.run(
+            [PERFCI, *command, *([] if command == ["--help"] else ["--db", f"sqlite:///{db}"])],
+            cwd=tmp_path,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == (0 if command == ["--help"] else 141)  # help: argparse exits 0
 
 
 def test_db_current_and_upgrade(tmp_path: Path) -> None:

@@ -3,79 +3,102 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from perfci import __version__
-from perfci.cli import (
-    comment,
-    compare,
-    context,
-    dashboard,
-    db,
-    detect,
-    doctor,
-    history,
-    ingest,
-    keep,
-    rebuild,
-    run,
-    runs,
-    summary,
-)
-from perfci.cli.common import UsageError
-from perfci.github.client import GitHubError
-from perfci.github.event import ContextError
-from perfci.results import ResultsError
-from perfci.store.engine import StoreError
 
+# One module per command, perfci.cli.<name>; a command's module is imported only when it
+# runs (or for the full --help), so `perfci doctor` does not load the store or the site.
 COMMANDS = (
-    run,
-    ingest,
-    compare,
-    detect,
-    runs,
-    history,
-    dashboard,
-    comment,
-    keep,
-    summary,
-    context,
-    rebuild,
-    db,
-    doctor,
+    "run",
+    "ingest",
+    "compare",
+    "detect",
+    "runs",
+    "history",
+    "dashboard",
+    "comment",
+    "keep",
+    "summary",
+    "context",
+    "rebuild",
+    "db",
+    "doctor",
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"perfci.cli.{name}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; `only`: with that one command's options (what a run needs)."""
     parser = argparse.ArgumentParser(
         prog="perfci",
         description="Continuous performance-regression checks for ML code on Apple Silicon.",
     )
     parser.add_argument("--version", action="version", version=f"perfci {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS if only is None else (only,):
+        _command(name).register(sub)
     return parser
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors that are the user's input: one line on stderr, exit 2."""
+    from perfci.cli.common import UsageError
+    from perfci.github.client import GitHubError
+    from perfci.github.event import ContextError
+    from perfci.results import ResultsError
+    from perfci.store.engine import StoreError
+
+    return (UsageError, ResultsError, StoreError, GitHubError, ContextError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 success, 1 a regression (with --fail-on-regression) or failed
     benchmarks, 2 bad input or usage (one line on stderr, nothing written)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _run(args_list)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        return _reader_gone()
+    return code
+
+
+def _run(args_list: list[str]) -> int:
     pytest_args: list[str] = []
     if "--" in args_list:  # everything after -- goes to pytest untouched
         cut = args_list.index("--")
         args_list, pytest_args = args_list[:cut], args_list[cut + 1 :]
-    parser = build_parser()
-    args = parser.parse_args(args_list)
+    only = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    args = build_parser(only).parse_args(args_list)
     args.pytest_args = pytest_args
     try:
         code: int = args.handler(args)
-    except (UsageError, ResultsError, StoreError, GitHubError, ContextError) as exc:
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"perfci: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("perfci: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _reader_gone() -> int:
+    """Whoever read stdout has gone (`perfci runs | head -1`): stop quietly, as Python's
+    documentation recommends: point stdout at devnull so the interpreter's last flush
+    cannot fail again. The status is the shell's for a process ended by SIGPIPE, which
+    no perfci outcome uses."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE (13)
