@@ -101,6 +101,7 @@ def test_perfci_db_environment_variable_names_the_store(tmp_path: Path) -> None:
 
 
 TRUNCATED = '{"format": "perfci-run", "format_version": 1, "run": {"run_id": "x", "star'
+NAMELESS_MACHINE = json.dumps({**json.loads(run().to_json()), "machine": {"fingerprint": "x"}})
 
 
 @pytest.mark.parametrize(
@@ -111,6 +112,7 @@ TRUNCATED = '{"format": "perfci-run", "format_version": 1, "run": {"run_id": "x"
         ("[1, 2]", "neither a perfci results file nor pytest-benchmark JSON"),
         ('{"format": "perfci-run", "format_version": 99}', "format_version 99 is not supported"),
         ('{"benchmarks": [], "machine_info": {}}', "datetime must be a string"),
+        (NAMELESS_MACHINE, "machine.name must be a string"),
     ],
 )
 def test_bad_files_exit_2_with_one_line_and_store_nothing(
@@ -203,6 +205,15 @@ def test_db_current_and_upgrade(tmp_path: Path) -> None:
     assert upgraded.returncode == 0 and "upgraded from empty to" in upgraded.stdout
     assert "(head)" in perfci("db", "current", "--db", url, cwd=tmp_path).stdout
     assert "already at" in perfci("db", "upgrade", "--db", url, cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize("action", ["current", "upgrade"])
+def test_db_on_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path, action: str) -> None:
+    result = perfci("db", action, "--db", f"sqlite:///{tmp_path}", cwd=tmp_path)  # a folder
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"perfci: error: cannot open the store at {tmp_path}: unable to open database file\n"
+    )
 
 
 def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
@@ -403,6 +414,14 @@ def test_summary_appends_to_the_step_summary(tmp_path: Path) -> None:
     assert summary.read_text().endswith("see [the full report](https://x.example/r).\n")
     missing = perfci("summary", str(report), cwd=tmp_path, env={"PATH": env["PATH"]})
     assert missing.returncode == 2 and "GITHUB_STEP_SUMMARY is not set" in missing.stderr
+    folder = perfci(
+        "summary", str(report), cwd=tmp_path, env={**env, "GITHUB_STEP_SUMMARY": str(tmp_path)}
+    )
+    assert folder.returncode == 2
+    assert (
+        folder.stderr
+        == f"perfci: error: cannot write the step summary {tmp_path}: Is a directory\n"
+    )
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from perfci.cli.common import add_db_option
-from perfci.store.engine import make_engine, resolve_url
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from perfci.cli.common import UsageError, add_db_option
+from perfci.store.engine import describe_url, make_engine, resolve_url
 from perfci.store.migrate import current_revision, head_revision, upgrade
 
 
@@ -23,12 +28,23 @@ def register(sub: Any) -> None:
     current.set_defaults(handler=handle_current)
 
 
-def handle_upgrade(args: argparse.Namespace) -> int:
-    engine = make_engine(resolve_url(args.db))
+@contextmanager
+def _engine(url: str | None) -> Iterator[Engine]:
+    """The store's engine; a database that cannot be reached is one line for the user."""
+    resolved = resolve_url(url)
+    engine = make_engine(resolved)
     try:
-        before, after = upgrade(engine)
+        yield engine
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot open the store at {describe_url(resolved)}: {reason}") from None
     finally:
         engine.dispose()
+
+
+def handle_upgrade(args: argparse.Namespace) -> int:
+    with _engine(args.db) as engine:
+        before, after = upgrade(engine)
     if before == after:
         print(f"schema already at {after} (head)")
     else:
@@ -37,12 +53,8 @@ def handle_upgrade(args: argparse.Namespace) -> int:
 
 
 def handle_current(args: argparse.Namespace) -> int:
-    engine = make_engine(resolve_url(args.db))
-    try:
-        with engine.connect() as conn:
-            current = current_revision(conn)
-    finally:
-        engine.dispose()
+    with _engine(args.db) as engine, engine.connect() as conn:
+        current = current_revision(conn)
     head = head_revision()
     if current is None:
         print(f"empty database (head is {head}; 'perfci db upgrade' creates the schema)")

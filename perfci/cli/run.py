@@ -36,6 +36,12 @@ PROFILE_ARGS = {
     "full": ["--benchmark-min-rounds=20", "--benchmark-max-time=1.0"],
 }
 RESULTS_DIR = Path(".perfci/results")
+# pytest's exit statuses (pytest.ExitCode) when it ends before the plugin writes results.
+_PYTEST_EXITS = {
+    2: "interrupted",
+    3: "an internal error: see its output above",
+    4: "a usage error: see its message above",
+}
 
 
 def register(sub: Any) -> None:
@@ -108,7 +114,8 @@ def handle(args: argparse.Namespace) -> int:
     print("$ " + " ".join(command[1:]), flush=True)
     exit_code = subprocess.run(command, check=False).returncode
     if not results.exists():
-        raise UsageError(f"pytest exited with status {exit_code} and wrote no results")
+        meaning = _PYTEST_EXITS.get(exit_code, "see its output above")
+        raise UsageError(f"pytest exited with status {exit_code} ({meaning}) and wrote no results")
     result = apply_commit_options(load_results_file(results), args, str(results))
 
     store = open_store(args.db)

@@ -32,10 +32,13 @@ def handle(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {args.file}: {exc}") from None
     path = Path(target)
-    used = path.stat().st_size if path.exists() else 0
+    used = path.stat().st_size if path.is_file() else 0
     budget = SUMMARY_LIMIT - used - 1
     if budget < 200:
         raise UsageError(f"the step summary {path} is already at GitHub's 1 MiB limit")
-    with path.open("a", encoding="utf-8") as out:
-        out.write(trim(text.rstrip("\n") + "\n", budget, args.report_url, as_bytes=True))
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(trim(text.rstrip("\n") + "\n", budget, args.report_url, as_bytes=True))
+    except OSError as exc:
+        raise UsageError(f"cannot write the step summary {path}: {exc.strerror or exc}") from None
     return 0

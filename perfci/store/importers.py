@@ -48,7 +48,7 @@ def load_results_file(path: Path) -> RunResult:
             raise ResultsError(f"{path}: not valid JSON ({exc})") from exc
         try:
             if isinstance(doc, dict) and doc.get("format") == "perfci-run":
-                return _refingerprinted(parse_run(doc))
+                return _described(parse_run(doc))
             if isinstance(doc, dict) and "machine_info" in doc and "benchmarks" in doc:
                 return from_pytest_benchmark(doc, hashlib.sha256(raw).hexdigest())
         except ResultsError as exc:
@@ -56,18 +56,52 @@ def load_results_file(path: Path) -> RunResult:
     raise ResultsError(f"{path}: neither a perfci results file nor pytest-benchmark JSON")
 
 
-def _refingerprinted(result: RunResult) -> RunResult:
-    """`result` with its machine's fingerprint made from its fields by this perfci's rule,
-    so files written before the rule changed name the same machine as newer ones. A
-    machine without those fields keeps the fingerprint it was given."""
-    fields = result.machine
-    if not (
-        isinstance(fields.get("chip"), str)
-        and isinstance(fields.get("cpu_cores"), int)
-        and isinstance(fields.get("hardware_arch"), str)
-    ):
-        return result
-    machine = {**fields, "fingerprint": machine_fingerprint(fields)}
+_MACHINE_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "chip": (str,),
+    "cpu_cores": (int,),
+    "hardware_arch": (str,),
+    "model": (str, type(None)),
+    "performance_cores": (int, type(None)),
+    "efficiency_cores": (int, type(None)),
+    "gpu_cores": (int, type(None)),
+    "memory_bytes": (int, type(None)),
+}
+_ENVIRONMENT_TYPES: dict[str, tuple[type, ...]] = {
+    "os": (str,),
+    "os_version": (str,),
+    "python_version": (str,),
+    "python_arch": (str,),
+    "rosetta": (bool,),
+    "packages": (dict,),
+}
+
+
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _check_fields(doc: dict[str, Any], types: dict[str, tuple[type, ...]], where: str) -> None:
+    for key, allowed in types.items():
+        value = doc.get(key, ...)
+        wrong_bool = isinstance(value, bool) and bool not in allowed
+        if value is ... or not isinstance(value, allowed) or wrong_bool:
+            names = " or ".join(_TYPE_NAMES[t] for t in allowed)
+            raise ResultsError(f"{where}.{key} must be {names}")
+
+
+def _described(result: RunResult) -> RunResult:
+    """`result` once its machine and environment have the fields the store keeps, with
+    the machine's fingerprint made from its fields by this perfci's rule, so files
+    written before the rule changed name the same machine as newer ones."""
+    _check_fields(result.machine, _MACHINE_TYPES, "machine")
+    _check_fields(result.environment, _ENVIRONMENT_TYPES, "environment")
+    machine = {**result.machine, "fingerprint": machine_fingerprint(result.machine)}
     return dataclasses.replace(result, machine=machine)
 
 
