@@ -71,6 +71,25 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         assert f"perfci {command}" in readme, f"README does not show `perfci {command}`"
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["runs", "--show", "abc"],
+            "perfci runs: error: argument --show: invalid int value: 'abc'",
+        ),
+        (["compare", "--head"], "perfci compare: error: argument --head: expected one argument"),
+        (["nosuch"], "perfci: error: argument COMMAND: invalid choice: 'nosuch'"),
+        ([], "perfci: error: the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = perfci(*args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.endswith("--help)\n")
+
+
 def test_ingest_stores_and_lists_runs(tmp_path: Path, db: Path) -> None:
     url = f"sqlite:///{db}"
     second = write(

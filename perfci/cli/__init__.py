@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from perfci import __version__
 
@@ -35,9 +36,16 @@ def _command(name: str) -> ModuleType:
     return importlib.import_module(f"perfci.cli.{name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (exit 2), as every perfci error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The command line; `only`: with that one command's options (what a run needs)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="perfci",
         description="Continuous performance-regression checks for ML code on Apple Silicon.",
     )
