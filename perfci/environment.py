@@ -22,11 +22,22 @@ from typing import Any
 # Packages whose version changes what is measured; a change of any is an environment event.
 TRACKED_PACKAGES = ("mlx", "torch", "coremltools", "numpy")
 
-# What a machine's fingerprint is made of: the fields every route that records a run can
-# fill the same way (perfci's plugin from sysctl and /proc, pytest-benchmark's machine_info
-# from py-cpuinfo and `platform`), so one machine keeps one fingerprint however its runs
-# arrived. The other fields describe the machine but do not identify it.
-FINGERPRINT_FIELDS = ("chip", "cpu_cores", "hardware_arch")
+# What a machine's fingerprint is made of: all of its hardware, the label aside. An M4 Pro
+# with 16 GPU cores and one with 20 share a chip name but not their timings, so a file
+# that cannot tell them apart (pytest-benchmark's machine_info, from another machine) names
+# a machine of its own; ingested where it was recorded, it gets this machine's description
+# and so the plugin's fingerprint (perfci.store.importers).
+FINGERPRINT_FIELDS = (
+    "chip",
+    "model",
+    "cpu_cores",
+    "performance_cores",
+    "efficiency_cores",
+    "gpu_cores",
+    "memory_bytes",
+    "hardware_arch",
+)
+SHARED_MACHINE_FIELDS = ("chip", "cpu_cores", "hardware_arch")  # pytest-benchmark tells these
 
 
 @dataclass(frozen=True)

@@ -274,19 +274,24 @@ def test_a_file_from_another_python_keeps_the_machine_but_not_the_packages(
     path = tmp_path / "other.json"
     path.write_text(json.dumps(doc))
     result = load_results_file(path)
-    assert result.machine["fingerprint"] == current_machine().fingerprint
-    assert result.machine["memory_bytes"] is None  # only what the file tells
+    assert result.machine == current_machine().as_dict()  # same host: this machine
     assert result.environment["packages"] == {}
     assert result.environment["python_version"] == doc["machine_info"]["python_version"]
 
 
-def test_an_older_results_file_names_the_machine_by_todays_rule(tmp_path: Path) -> None:
-    from factories import MACHINE
-
+def test_a_file_from_another_host_is_a_machine_of_its_own(
+    tmp_path: Path, pb_template: dict[str, Any]
+) -> None:
+    """machine_info cannot tell GPU cores or memory: a file written elsewhere is never
+    taken for this machine, or for any fuller description of the same chip."""
+    from perfci.environment import current_machine
     from perfci.store.importers import load_results_file
 
-    doc = json.loads(run().to_json())
-    doc["machine"]["fingerprint"] = "0" * 64  # as an older rule made it
-    path = tmp_path / "old.json"
+    doc = copy.deepcopy(pb_template)
+    doc["machine_info"]["node"] = "another-runner"
+    path = tmp_path / "other.json"
     path.write_text(json.dumps(doc))
-    assert load_results_file(path).machine["fingerprint"] == MACHINE.fingerprint
+    result = load_results_file(path)
+    assert result.machine["name"] == "another-runner"
+    assert result.machine["fingerprint"] != current_machine().fingerprint
+    assert result.machine["memory_bytes"] is None and result.environment["packages"] == {}

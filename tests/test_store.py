@@ -85,21 +85,6 @@ def test_a_bare_commit_learns_its_metadata_later(store: Store) -> None:
     assert first_parent_chain(store, commit) == [commit, parent]
 
 
-def test_a_machine_learns_what_its_first_description_lacked(store: Store) -> None:
-    """pytest-benchmark's JSON tells no model, GPU cores or memory; the plugin's later run
-    of the same machine (same fingerprint and name) fills them in, in the same row."""
-    from factories import MACHINE
-
-    from perfci.store.models import Machine
-
-    sparse = dataclasses.replace(MACHINE, model=None, gpu_cores=None, memory_bytes=None)
-    ingest_runs(store, [run(machine=sparse)])
-    ingest_runs(store, [run(machine=MACHINE)])
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(Machine.model, Machine.gpu_cores, Machine.memory_bytes)).all()
-    assert rows == [(MACHINE.model, MACHINE.gpu_cores, MACHINE.memory_bytes)]
-
-
 def test_outcomes_are_stored_with_reasons(store: Store) -> None:
     skipped = Outcome(
         "suites/coreml/test_predict",

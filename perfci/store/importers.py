@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -12,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from perfci.environment import (
+    SHARED_MACHINE_FIELDS,
     Environment,
     Machine,
     current_environment,
     current_machine,
-    machine_fingerprint,
     package_version,
 )
 from perfci.params import benchmark_params
@@ -96,13 +95,10 @@ def _check_fields(doc: dict[str, Any], types: dict[str, tuple[type, ...]], where
 
 
 def _described(result: RunResult) -> RunResult:
-    """`result` once its machine and environment have the fields the store keeps, with
-    the machine's fingerprint made from its fields by this perfci's rule, so files
-    written before the rule changed name the same machine as newer ones."""
+    """`result` once its machine and environment have the fields the store keeps."""
     _check_fields(result.machine, _MACHINE_TYPES, "machine")
     _check_fields(result.environment, _ENVIRONMENT_TYPES, "environment")
-    machine = {**result.machine, "fingerprint": machine_fingerprint(result.machine)}
-    return dataclasses.replace(result, machine=machine)
+    return result
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -219,6 +215,10 @@ def _environment(info: dict[str, Any], machine: Machine) -> Environment:
     )
 
 
+_HOST_FIELDS = ("node", "system", "release", "machine")
+_PYTHON_FIELDS = ("python_implementation", "python_version", "python_compiler", "python_build")
+
+
 @cache
 def _this_python() -> dict[str, Any]:
     """machine_info's fields as this Python on this machine would write them."""
@@ -239,29 +239,37 @@ def _here() -> tuple[Machine, Environment]:
     return current_machine(), current_environment()
 
 
-def _recorded_here(doc: dict[str, Any], machine: Machine) -> tuple[Machine, Environment] | None:
-    """This machine and environment, as perfci's plugin records them, when the file was
-    written here by this Python: same host, kernel and hardware, the same interpreter
-    build and the same pytest-benchmark version (so, in all likelihood, the same
-    installation); None otherwise."""
+def _recorded_here(
+    doc: dict[str, Any], machine: Machine
+) -> tuple[Machine, Environment | None] | None:
+    """This machine, as perfci's plugin records it, when the file was written here (same
+    host, kernel and the hardware the file can tell), with this environment too when it
+    was written by this Python (same interpreter build and pytest-benchmark version: in
+    all likelihood the same installation); None when written elsewhere."""
     info = _dict(doc.get("machine_info"))
-    if any(info.get(k) != v for k, v in _this_python().items()):
-        return None
-    if doc.get("version") != package_version("pytest-benchmark"):
+    this = _this_python()
+    if any(info.get(k) != this[k] for k in _HOST_FIELDS):
         return None
     here, environment = _here()
-    return (here, environment) if here.fingerprint == machine.fingerprint else None
+    # the fields pytest-benchmark's machine_info can tell (no GPU cores or memory)
+    if any(getattr(here, k) != getattr(machine, k) for k in SHARED_MACHINE_FIELDS):
+        return None
+    same_python = all(info.get(k) == this[k] for k in _PYTHON_FIELDS)
+    if not same_python or doc.get("version") != package_version("pytest-benchmark"):
+        return here, None
+    return here, environment
 
 
 def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
     """A pytest-benchmark JSON document as a run. Its identity is the file's content, so the
     same file ingested twice is stored once.
 
-    The machine's fingerprint is the one perfci's plugin gives the same hardware. A file
-    written on this machine by this Python is given this machine's full description and
-    this environment (package versions included), exactly as the plugin records them, so
-    its runs compare with the plugin's; elsewhere the environment holds what the file
-    says (OS, kernel release, Python) and no package versions."""
+    A file written on this machine by this Python is given this machine's full
+    description and this environment (package versions included), exactly as the plugin
+    records them, so its runs are one machine and environment with the plugin's.
+    Elsewhere the machine is what the file can tell (no model, GPU cores or memory: a
+    machine of its own, never taken for a fuller one) and the environment what the file
+    says (OS, kernel release, Python), with no package versions."""
     info = doc.get("machine_info")
     if not isinstance(info, dict):
         raise ResultsError("machine_info must be an object")
@@ -275,7 +283,7 @@ def from_pytest_benchmark(doc: dict[str, Any], digest: str) -> RunResult:
     environment = _environment(info, machine)
     here = _recorded_here(doc, machine)
     if here is not None:
-        machine, environment = here
+        machine, environment = here[0], here[1] or environment
     results = tuple(_benchmark(b, i) for i, b in enumerate(benchmarks))
     return validated(
         RunResult(

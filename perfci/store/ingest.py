@@ -184,18 +184,7 @@ _ENVIRONMENT_FIELDS = ("os", "os_version", "python_version", "python_arch", "ros
 def _machine_id(conn: Connection, machine: dict[str, Any]) -> int:
     keys = {"fingerprint": machine["fingerprint"], "name": machine["name"]}
     values = {k: machine.get(k) for k in _MACHINE_FIELDS}
-    machine_id = _get_or_create(conn, Machine, keys, values)
-    # A machine first described by pytest-benchmark's JSON (no model, GPU cores or
-    # memory) learns what it lacked from the plugin's later runs.
-    table = table_of(Machine)
-    for key, value in values.items():
-        if value is not None:
-            conn.execute(
-                update(table)
-                .where(table.c.id == machine_id, table.c[key].is_(None))
-                .values({key: value})
-            )
-    return machine_id
+    return _get_or_create(conn, Machine, keys, values)
 
 
 def _environment_id(conn: Connection, env: dict[str, Any]) -> int:
