@@ -207,6 +207,40 @@ def test_charts_follow_the_first_parent_chain_not_the_storage_order(
         assert off not in text
 
 
+def test_each_value_names_its_run_where_a_commit_has_several(store: Store, tmp_path: Path) -> None:
+    """Two runs of one commit on one machine, the second measuring only one variant: that
+    variant's chart has both runs at the commit, the other's names the one run it has."""
+    shas = [sha(f"few-{i}") for i in range(3)]
+    both = (benchmark(params=VARIANTS[0]), benchmark(params=VARIANTS[1], seed=1))
+    results = [
+        run(
+            commit=c,
+            parents=tuple(shas[i - 1 : i]),
+            benchmarks=both,
+            started_at=f"2026-10-0{i + 1}T10:00:00+00:00",
+        )
+        for i, c in enumerate(shas)
+    ]
+    ingest_runs(store, results)
+    again = run(
+        commit=shas[1],
+        parents=(shas[0],),
+        benchmarks=(benchmark(params=VARIANTS[0], latency=1.2e-3, seed=2),),
+        started_at="2026-10-09T10:00:00+00:00",
+    )
+    (first,) = ingest_runs(store, [again])
+    out = tmp_path / "site"
+    build_site(store, out)
+    data = page_data(out, GEMM_PAGE)
+    assert [c[0] for c in data["commits"]] == shas
+    assert [r[0] for r in data["commits"][1][3]] == [2, first.run_id]  # both runs listed
+    by_dtype = {v["params"]["dtype"]: v for v in data["variants"]}
+    for dtype, runs in (("float32", [2, first.run_id]), ("float16", [2])):
+        latency = next(c for c in by_dtype[dtype]["charts"] if c["metric"] == "latency")
+        (series,) = latency["series"]
+        assert [r[0] for r in series["runs"][1]] == runs and list(series["runs"]) == [1]
+
+
 def test_latest_is_the_newest_commit_of_the_branch_not_the_newest_run(
     store: Store, tmp_path: Path
 ) -> None:

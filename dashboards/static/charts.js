@@ -210,6 +210,17 @@
     u.perfciReset = function () { setRange(0, n - 1); };
   }
 
+  // The y-axis is as wide as its longest label ("3100 items/s" is not cut to "0 items/s").
+  var Y_FONT = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
+  var measure = document.createElement("canvas").getContext("2d");
+  function labelWidth(u, values) {
+    if (!values || !values.length) return 50;
+    measure.font = Y_FONT;
+    var widest = 0;
+    values.forEach(function (v) { widest = Math.max(widest, measure.measureText(v).width); });
+    return Math.ceil(widest) + 18;
+  }
+
   var INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
 
   function build(figure) {
@@ -279,7 +290,8 @@
           }
         }),
         Object.assign({}, axis, {
-          size: 70,
+          font: Y_FONT,
+          size: labelWidth,
           values: function (u, ticks) { return ticks.map(function (t) { return fmt(t, chart.unit); }); }
         })
       ],

@@ -129,7 +129,11 @@ def read_charts(
         cells = chunk.get(machine)
         if cells is None:
             cells = chunk[machine] = Cells()
-        cells.add(at % CHUNK_COMMITS, run_id, median, q1, q3)
+        i = at % CHUNK_COMMITS
+        if cells.run[i] is None:  # the usual case, inline: this loop sees every point
+            cells.median[i], cells.q1[i], cells.q3[i], cells.run[i] = median, q1, q3, run_id
+        else:
+            cells.add(i, run_id, median, q1, q3)
     order = {r.id: i for i, r in enumerate(r for rs in trend.runs for r in rs)}
     for charts in out.values():
         for chart in charts.values():
@@ -152,39 +156,38 @@ def chunk_script(
     several runs of that machine on the page, a fourth item {index: [[run id, median, q1,
     q3], ...]} with every one of them."""
     start = chunk * CHUNK_COMMITS
-    used: dict[int, set[int]] = {}
+    pairs: set[tuple[int, int]] = set()  # (index, run) of every value on the page
     counts: dict[str, list[int]] = {}
     for cid, series in charts.items():
         n = 0
         at: set[int] = set()
         for cells in series.values():
-            for i, run in enumerate(cells.run):
-                if run is not None:
-                    ids = used.setdefault(i, set())
-                    ids.add(run)
-                    more = cells.more.get(i)
-                    if more is not None:
-                        ids.update(r[0] for r in more)
-                    n += 1 if more is None else len(more)
-                    at.add(i)
+            values = {i: run for i, run in enumerate(cells.run) if run is not None}
+            pairs.update(values.items())
+            at.update(values)
+            n += len(values)
+            for i, more in cells.more.items():
+                pairs.update((i, r[0]) for r in more)
+                n += len(more) - 1
         counts[cid] = [n, len(at)]
+    used: dict[int, set[int]] = {}
+    for i, run in pairs:
+        used.setdefault(i, set()).add(run)
     runs = trend.runs
     commits: dict[str, list[Any]] = {}
-    per_machine: dict[tuple[int, int], int] = {}
+    crowded: set[tuple[int, int]] = set()  # (index, machine) with several runs on the page
     for i in sorted(used):
         listed = [r for r in runs[start + i] if r.id in used[i]]
-        for r in listed:
-            per_machine[(i, r.machine_id)] = per_machine.get((i, r.machine_id), 0) + 1
-        commits[str(start + i)] = [
-            *trend.commit_row(start + i),
-            [[r.id, r.machine_id, r.started_at.strftime("%Y-%m-%d %H:%M")] for r in listed],
-        ]
+        if len(listed) > 1:
+            machines = [r.machine_id for r in listed]
+            crowded.update((i, m) for m in machines if machines.count(m) > 1)
+        commits[str(start + i)] = [*trend.commit_row(start + i), [trend.run_row(r) for r in listed]]
     body = {
         "chunk": chunk,
         "start": start,
         "commits": commits,
         "charts": {
-            cid: {str(m): _series(cells, m, per_machine) for m, cells in sorted(series.items())}
+            cid: {str(m): _series(cells, m, crowded) for m, cells in sorted(series.items())}
             for cid, series in sorted(charts.items())
         },
     }
@@ -195,17 +198,18 @@ def chunk_script(
     return text.encode(), counts, sorted(start + i for i in used)
 
 
-def _series(cells: Cells, machine: int, per_machine: dict[tuple[int, int], int]) -> list[Any]:
+def _series(cells: Cells, machine: int, crowded: set[tuple[int, int]]) -> list[Any]:
     """Without the trailing positions that have no value (a later commit leaves the chunk as
-    it is); each run named where the commit's runs of this machine are not one."""
+    it is); each run named where the commit's runs of this machine on the page are not one."""
     end = len(cells.median)
     while end and cells.median[end - 1] is None:
         end -= 1
     out: list[Any] = [cells.median[:end], cells.q1[:end], cells.q3[:end]]
-    more = {str(i): runs for i, runs in sorted(cells.more.items())}
-    for i, run in enumerate(cells.run[:end]):
-        if run is not None and i not in cells.more and per_machine[(i, machine)] > 1:
-            more[str(i)] = [[run, cells.median[i], cells.q1[i], cells.q3[i]]]
+    more = {i: runs for i, runs in cells.more.items()}
+    for i, m in crowded:
+        run = cells.run[i]
+        if m == machine and run is not None and i not in more:
+            more[i] = [[run, cells.median[i], cells.q1[i], cells.q3[i]]]
     if more:
-        out.append(dict(sorted(more.items(), key=lambda kv: int(kv[0]))))
+        out.append({str(i): more[i] for i in sorted(more)})
     return out

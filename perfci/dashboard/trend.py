@@ -40,6 +40,7 @@ class Trend:
     position: dict[int, int] = field(default_factory=dict)  # run id → position
     at: dict[int, int] = field(default_factory=dict)  # commit id → position
     rows: dict[int, list[Any]] = field(default_factory=dict)
+    run_rows: dict[int, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, store: Store, catalog: Catalog, branch: str | None = None) -> Trend:
@@ -95,6 +96,17 @@ class Trend:
             first = self.runs[at][0]
             when = first.author_time or first.started_at
             row = self.rows[at] = [first.sha, first.subject or "", when.strftime("%Y-%m-%d")]
+        return row
+
+    def run_row(self, run: RunInfo) -> list[Any]:
+        """A run as a chart lists it: id, machine, when it was stored (made once per build)."""
+        row = self.run_rows.get(run.id)
+        if row is None:
+            row = self.run_rows[run.id] = [
+                run.id,
+                run.machine_id,
+                run.started_at.strftime("%Y-%m-%d %H:%M"),
+            ]
         return row
 
     def newest(self) -> dict[int, int]:
