@@ -36,6 +36,7 @@ from perfci.stats.changepoint import (
     Shape,
     check_tail,
     continued,
+    coverage,
 )
 from perfci.store import Store
 from perfci.store.engine import write_transaction
@@ -74,6 +75,38 @@ class AlertRow:
     reason: str | None
     new: bool
     shape: str = "step"
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    """What one series (benchmark, metric, machine) can be judged for after a check.
+    `runs`: its runs along the chain; the open segment, since `opened_by` (`start`: the
+    series' first run; `environment`: an environment change; `alert`: the last alert),
+    begins at commit `since` and has `segment_runs` runs; `needs`: how many more runs, at
+    least, before a change in it can be judged (0: one can be now). A change needs
+    `MIN_BEFORE` runs of its segment before it and `MIN_AFTER` after."""
+
+    benchmark: str  # suite::name[params]
+    metric: str
+    machine: str
+    runs: int
+    segment_runs: int
+    since: str
+    opened_by: str
+    needs: int
+
+    @property
+    def too_short(self) -> bool:
+        return self.needs > 0
+
+
+@dataclass(frozen=True)
+class History:
+    """A check of a branch: all alerts of its series (`update_alerts`), and each series'
+    state."""
+
+    alerts: list[AlertRow]
+    series: list[SeriesState]
 
 
 @dataclass
@@ -172,9 +205,10 @@ def _scan(
     stored: _Stored,
     min_effect: float,
     recheck: int | None,
-) -> list[_Found]:
-    """The alerts of one series: environment changes, and each change the detector finds
-    in the tails it re-checks after the last stored alert; a drift that keeps going
+) -> tuple[list[_Found], int]:
+    """The alerts of one series, and where its open segment begins: environment changes,
+    and each change the detector finds in the tails it re-checks after the last stored
+    alert (one value per run, a change only between commits); a drift that keeps going
     grows the drift alert its segment began at (`alert_id` set when that one is
     stored)."""
     found: list[_Found] = []
@@ -194,20 +228,28 @@ def _scan(
                 )
             )
             start = i
-    stored_at = [
+    stored_at = [  # the first run of each commit with a stored alert
         i
         for i, p in enumerate(points)
-        if (p.commit_id, "regression") in stored or (p.commit_id, "improvement") in stored
+        if ((p.commit_id, "regression") in stored or (p.commit_id, "improvement") in stored)
+        and (i == 0 or points[i - 1].commit_id != p.commit_id)
     ]
     start = max([start, *(i for i in stored_at if i >= start)])
     opened = [stored.get((points[start].commit_id, kind)) for kind in _CHANGES]
     previous = next((f for f in opened if f is not None), None)  # the alert the segment began at
     values = [p.value for p in points]
+    commits = [p.commit_id for p in points]
     first_end = start + MIN_BEFORE + MIN_AFTER
     if recheck is not None:
         first_end = max(first_end, len(points) - recheck + 1)
     for end in range(first_end, len(points) + 1):
-        change = check_tail(values[:end], start, direction, min_effect)  # type: ignore[arg-type]
+        change = check_tail(
+            values[:end],
+            start,
+            direction,  # type: ignore[arg-type]
+            min_effect,
+            groups=commits[:end],
+        )
         if change is None:
             continue
         i = change.index
@@ -237,7 +279,7 @@ def _scan(
                     found.pop()
         found.append(here)
         previous, start = here, i
-    return found
+    return found, start
 
 
 def _as_change(alert: _Found, index: int) -> ChangePoint:
@@ -259,6 +301,17 @@ def update_alerts(
     store rebuilt from results files has none of the alerts found run by run). With
     `config`: per-benchmark minimum effects, and alerts (new or open) that an
     acknowledgement matches get status `acknowledged` and its reason."""
+    return check_history(store, branch, min_effect, recheck, config).alerts
+
+
+def check_history(
+    store: Store,
+    branch: str = "main",
+    min_effect: float = MIN_EFFECT,
+    recheck: int | None = RECHECK,
+    config: Config | None = None,
+) -> History:
+    """`update_alerts`, and what each series can be judged for (`SeriesState`)."""
     config = config or Config()
     chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
     series = _series(store, chain)
@@ -270,10 +323,12 @@ def update_alerts(
         stored[f.series][(f.commit_id, f.kind)] = f
     new: list[_Found] = []
     grown: list[_Found] = []
+    opened: dict[tuple[int, str, str], int] = {}
     for key, points in series.items():
         direction = directions.get((key[0], key[1]), "lower")
         effect = config.min_effect_for(labels[key[0]], min_effect)
-        for f in _scan(key, points, direction, stored[key], effect, recheck):
+        found, opened[key] = _scan(key, points, direction, stored[key], effect, recheck)
+        for f in found:
             if (f.commit_id, f.kind) in stored[key]:
                 continue
             stored[key][(f.commit_id, f.kind)] = f
@@ -309,11 +364,50 @@ def update_alerts(
     new_keys = {
         (f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in (*new, *grown)
     }
-    return [
+    alerts = [
         row
         for key, row in list_alerts(store, new_keys)
         if (key[0], key[1], machine_of[key[2]]) in series
     ]
+    return History(alerts, _states(store, series, opened))
+
+
+def _states(
+    store: Store,
+    series: dict[tuple[int, str, str], list[_Point]],
+    opened: dict[tuple[int, str, str], int],
+) -> list[SeriesState]:
+    """Each series' `SeriesState`, in the order of its benchmark, metric and machine."""
+    with store.engine.connect() as conn:
+        names = {i: str(name) for i, name in conn.execute(select(Machine.id, Machine.name))}
+        benchmarks = conn.execute(
+            select(Benchmark.id, Benchmark.suite, Benchmark.name, Benchmark.params)
+        ).all()
+    label = {i: _label(suite, name, params) for i, suite, name, params in benchmarks}
+    states = []
+    for key, points in series.items():
+        start = opened[key]
+        if start == 0:
+            why = "start"
+        elif points[start].environment_id != points[start - 1].environment_id:
+            why = "environment"
+        else:
+            why = "alert"
+        commits = [p.commit_id for p in points]
+        needs = coverage(len(points), [start], commits).needs
+        states.append(
+            SeriesState(
+                label[key[0]],
+                key[1],
+                names[points[-1].machine_id],
+                len(points),
+                len(points) - start,
+                points[start].sha,
+                why,
+                needs,
+            )
+        )
+    return sorted(states, key=lambda s: (s.benchmark, s.metric, s.machine))
 
 
 _CHANGES = ("regression", "improvement")
@@ -339,6 +433,11 @@ def _stored_alerts(store: Store, machine_of: dict[int, str]) -> list[_Found]:
         _Found((b, metric, machine_of[mid]), mid, cid, good, kind, size, why, shape, id_, status)
         for id_, b, metric, mid, cid, good, kind, size, why, shape, status in rows
     ]
+
+
+def _label(suite: str, name: str, params: str) -> str:
+    """suite::name[params], as reports show a benchmark."""
+    return f"{suite}::{name}" + (f"[{params}]" if params not in ("{}", "") else "")
 
 
 def _labels(store: Store) -> dict[int, str]:
@@ -409,7 +508,7 @@ def list_alerts(
         for row in conn.execute(query):
             bench, metric, mid, cid, kind, suite, name, params, machine = row[:9]
             sha, good_sha, magnitude, status, reason, shape = row[9:]
-            label = f"{suite}::{name}" + (f"[{params}]" if params not in ("{}", "") else "")
+            label = _label(suite, name, params)
             is_new = new is not None and (bench, metric, mid, cid, kind) in new
             out.append(
                 (

@@ -40,6 +40,7 @@ short-range (AR(1)-like) dependence.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ THRESHOLD = 3.9
 IMPROVEMENT_MARGIN = 0.5
 RHO_UNCERTAINTY = 4.0
 CLIP = 3.0
+LOCAL = 5  # values whose median is a value's local level, for winsorising
 MIN_AFTER = 3
 MIN_BEFORE = 12
 MIN_EFFECT = 0.01
@@ -127,6 +129,26 @@ def _robust_scale(y: Floats) -> float:
     return max(scales) if scales else 0.0
 
 
+def _local_level(y: Floats) -> Floats:
+    """Each value's local level: the median of the `LOCAL` values nearest to it (the
+    window shifted inward at the ends). A step moves it at the step itself; one outlier,
+    or two side by side, do not move it."""
+    if len(y) < LOCAL:
+        return np.full(len(y), float(np.median(y)))
+    half = LOCAL // 2
+    medians = np.median(np.lib.stride_tricks.sliding_window_view(y, LOCAL), axis=1)
+    return np.concatenate([np.full(half, medians[0]), medians, np.full(half, medians[-1])])
+
+
+def _winsorise(y: Floats, scale: float) -> Floats:
+    """y with each value at most `CLIP`·scale from its local level."""
+    level = _local_level(y)
+    far = 2 * CLIP * scale
+    center = np.clip(float(np.median(y)), level - far, level + far)
+    clipped: Floats = np.clip(y, center - CLIP * scale, center + CLIP * scale)
+    return clipped
+
+
 def _block_inflation(lengths: Floats, rho: Floats | float) -> Floats:
     """Variance of the mean of m AR(1) values, in units of σ²/m:
     1 + 2·Σ_{j<m} (1 - j/m)·ρ^j, in closed form (elementwise in m and ρ)."""
@@ -138,20 +160,72 @@ def _block_inflation(lengths: Floats, rho: Floats | float) -> Floats:
     return inflation
 
 
-def _difference_rho(y: Floats) -> float:
-    """ρ from the spreads of lag-1 and lag-2 differences: for AR(1) noise their variances
-    are 2σ²(1-ρ) and 2σ²(1-ρ²), so ρ = s₂²/s₁² - 1. A step or an excursion moves few
-    differences (the largest 5%, at least two, are trimmed from both), so unlike
-    residuals around a fitted split this estimate cannot be talked down by the split
-    under test. Unclipped values: winsorising would flatten a block far from the median."""
-    if len(y) < 8:
-        return 0.0
-    keep = len(y) - 2 - max(2, len(y) // 20)
-    s1 = float(np.mean(np.partition((y[1:] - y[:-1]) ** 2, keep - 1)[:keep]))
-    s2 = float(np.mean(np.partition((y[2:] - y[:-2]) ** 2, keep - 1)[:keep]))
-    if s1 <= 0:
-        return 0.0
-    return min(max(s2 / s1 - 1, 0.0), MAX_RHO)
+def _difference_rho(y: Floats, splits: NDArray[np.int64]) -> Floats:
+    """ρ at each split from the spreads of lag-1 and lag-2 differences inside the blocks
+    (those that straddle the split left out, each block's mean difference taken off): for
+    AR(1) noise their variances are 2σ²(1-ρ) and 2σ²(1-ρ²), so ρ = s₂²/s₁² - 1. A step
+    at the split moves none of them, nor does a mean that drifts steadily within a
+    block; and unlike residuals around the blocks' means, an excursion of the noise that
+    the split happens to fit still shows in them. Each lag's differences are winsorised
+    at `CLIP` of their own robust spread (an outlier moves two of each), not the values:
+    clipping the values would flatten the excursions of strongly autocorrelated noise."""
+    n = len(y)
+    if n < 8:
+        return np.zeros(len(splits))
+    k = splits
+
+    def spread(d: Floats, lag: int) -> Floats:  # pooled within-block variance of d
+        center = float(np.median(d))
+        scale = _MAD * float(np.median(np.abs(d - center)))
+        if scale > 0:
+            d = np.clip(d, center - CLIP * scale, center + CLIP * scale)
+        p = np.concatenate([[0.0], np.cumsum(d)])
+        q = np.concatenate([[0.0], np.cumsum(d * d)])
+        a, e = k - lag, len(d)  # block A: d[:a], block B: d[b:]
+        b = np.minimum(k, e)
+        count = e - b
+        ss_a = q[a] - p[a] ** 2 / a
+        ss_b = (q[e] - q[b]) - (p[e] - p[b]) ** 2 / np.maximum(count, 1)
+        spread: Floats = (ss_a + ss_b) / (a + count - 1 - (count > 0))
+        return spread
+
+    s1 = spread(y[1:] - y[:-1], 1)
+    s2 = spread(y[2:] - y[:-2], 2)
+    ratio = np.divide(s2, s1, out=np.ones(len(splits)), where=s1 > 0)
+    rho: Floats = np.clip(ratio - 1, 0.0, MAX_RHO)
+    return rho
+
+
+def _rho_bounds(y: Floats, splits: NDArray[np.int64]) -> tuple[Floats, Floats]:
+    """The range the residual ρ̂ of each split is held to: no lower than the differences'
+    estimate (a split must not explain ρ away), and no higher than that estimate plus
+    two of its standard errors, √(2(1+ρ)/n) (a mean that moves within a block, as in a
+    drift, inflates residual autocorrelation; the differences do not see it)."""
+    low = _difference_rho(y, splits)
+    high = np.minimum(low + 2 * np.sqrt(2 * (1 + low) / len(y)), MAX_RHO)
+    return low, high
+
+
+def cuts_of(groups: Sequence[object] | None, n: int) -> NDArray[np.bool_] | None:
+    """Where a change may lie, from each value's group (its commit): `cuts[k]` is False
+    when values k-1 and k belong to one group (two runs of one commit), True otherwise;
+    an empty or None group is a group of its own. None for no groups: any split."""
+    if groups is None:
+        return None
+    if len(groups) != n:
+        raise SeriesError(f"series: {len(groups)} groups for {n} values")
+    cuts = np.ones(n + 1, dtype=np.bool_)
+    for k in range(1, n):
+        same = groups[k] == groups[k - 1]
+        cuts[k] = not same or groups[k] is None or groups[k] == ""
+    return cuts
+
+
+def _splits(n: int, cuts: NDArray[np.bool_] | None) -> NDArray[np.int64]:
+    """The admissible splits of n values: `MIN_BEFORE` before, `MIN_AFTER` after, and a
+    change between groups."""
+    ks = np.arange(MIN_BEFORE, n - MIN_AFTER + 1)
+    return ks if cuts is None else ks[cuts[ks]]
 
 
 @dataclass(frozen=True)
@@ -164,25 +238,26 @@ class _Scan:
     rho: Floats
     shift: Floats  # mean after minus mean before
     fit: Floats  # between-block sum of squares: the least-squares fit of a step at k
+    recent_shift: Floats  # the same two for the splits with fewer than MIN_AFTER after
+    recent_fit: Floats
 
 
-def _scan(y: Floats, exact: bool = True) -> _Scan | None:
+def _scan(y: Floats, exact: bool = True, cuts: NDArray[np.bool_] | None = None) -> _Scan | None:
     """The statistic and threshold terms of every admissible split of y (log values).
     With `exact` False, the uncertainty of ρ̂ is worked out only for splits whose
     statistic passes the threshold without it (the others cannot pass with it), and None
     comes back when no split does: the fast path of a check that only needs the answer."""
     n = len(y)
-    if n < MIN_BEFORE + MIN_AFTER:
+    ks = _splits(n, cuts)
+    if len(ks) == 0:
         return None
-    center = float(np.median(y))
     scale = _robust_scale(y) or float(np.std(y))
     if scale <= 0:
         return None
-    w = np.clip(y, center - CLIP * scale, center + CLIP * scale)
+    w = _winsorise(y, scale)
     s1 = np.concatenate([[0.0], np.cumsum(w)])
     s2 = np.concatenate([[0.0], np.cumsum(w * w)])
     lag = np.concatenate([[0.0], np.cumsum(w[:-1] * w[1:])])  # lag[j] = Σ_{i<j} w_i·w_{i+1}
-    ks = np.arange(MIN_BEFORE, n - MIN_AFTER + 1)
     k, m = ks.astype(np.float64), (n - ks).astype(np.float64)
     mean1, mean2 = s1[ks] / k, (s1[n] - s1[ks]) / m
     ss1 = s2[ks] - s1[ks] * mean1
@@ -198,7 +273,7 @@ def _scan(y: Floats, exact: bool = True) -> _Scan | None:
     noise = np.sqrt(ss / (n - 2))
     rho = (cross1 + cross2) / ss
     rho = np.clip(rho + 2 * (1 + 3 * rho) / n, 0.0, MAX_RHO)  # Kendall's bias, two means
-    rho = np.maximum(rho, _difference_rho(y))  # a split must not explain ρ away
+    rho = np.clip(rho, *_rho_bounds(y, ks))
     variance = _block_inflation(k, rho) / k + _block_inflation(m, rho) / m
     statistic = (mean2 - mean1) / (noise * np.sqrt(variance))
     penalty = np.where(m < FULL_AFTER, SHORT_TAIL_PENALTY, 0.0)
@@ -208,7 +283,8 @@ def _scan(y: Floats, exact: bool = True) -> _Scan | None:
         todo[:] = True
     elif not todo.any():
         return None
-    # how far the standard error moves per unit of ρ, for the uncertainty of ρ̂
+    # how far the standard error grows per unit of ρ, for the chance that ρ is larger than
+    # estimated (none at the cap: the model never takes ρ above it)
     step = 1e-3
     kt, mt, rt = k[todo], m[todo], rho[todo]
     moved = _block_inflation(kt, rt + step) / kt + _block_inflation(mt, rt + step) / mt
@@ -216,7 +292,14 @@ def _scan(y: Floats, exact: bool = True) -> _Scan | None:
     rho_se = np.sqrt(np.maximum(1 - rt**2, 0.05) / (n - 2))
     factor[todo] += RHO_UNCERTAINTY * (slope * rho_se / 2) ** 2 * THRESHOLD**2 / 2
     shift = mean2 - mean1
-    return _Scan(ks, statistic, factor, penalty, noise, rho, shift, shift**2 * k * m / n)
+    recent = np.arange(max(MIN_BEFORE, n - MIN_AFTER + 1), n)
+    if cuts is not None:
+        recent = recent[cuts[recent]]
+    rk, rm = recent.astype(np.float64), (n - recent).astype(np.float64)
+    recent_shift = (s1[n] - s1[recent]) / rm - s1[recent] / rk
+    recent_fit = recent_shift**2 * rk * rm / n
+    fit = shift**2 * k * m / n
+    return _Scan(ks, statistic, factor, penalty, noise, rho, shift, fit, recent_shift, recent_fit)
 
 
 def _worse_sign(direction: Direction) -> int:
@@ -224,15 +307,23 @@ def _worse_sign(direction: Direction) -> int:
     return 1 if direction == "lower" else -1
 
 
-def best_split(values: Sequence[float] | Floats, direction: Direction = "lower") -> Split | None:
+def best_split(
+    values: Sequence[float] | Floats,
+    direction: Direction = "lower",
+    groups: Sequence[object] | None = None,
+) -> Split | None:
     """The split of the segment (positive values) with the largest excess of its statistic
     over its threshold, placed where the fit is best on that side of zero; None when the
-    segment is too short (fewer than `MIN_BEFORE` + `MIN_AFTER` values) or has no spread."""
-    return _best_split(np.log(np.asarray(values, dtype=np.float64)), direction, exact=True)
+    segment is too short (fewer than `MIN_BEFORE` + `MIN_AFTER` values) or has no spread.
+    With `groups` (each value's commit), only splits between groups count."""
+    y = np.log(np.asarray(values, dtype=np.float64))
+    return _best_split(y, direction, exact=True, cuts=cuts_of(groups, len(y)))
 
 
-def _best_split(y: Floats, direction: Direction, exact: bool) -> Split | None:
-    scan = _scan(y, exact)
+def _best_split(
+    y: Floats, direction: Direction, exact: bool, cuts: NDArray[np.bool_] | None = None
+) -> Split | None:
+    scan = _scan(y, exact, cuts)
     if scan is None:
         return None
     worse = np.sign(scan.statistic) == _worse_sign(direction)
@@ -247,6 +338,9 @@ def _best_split(y: Floats, direction: Direction, exact: bool) -> Split | None:
         <= abs(scan.statistic[strongest]) - thresholds[strongest]
     ):
         i = strongest  # the best fit is not itself significant: keep the significant one
+    recent = np.sign(scan.recent_shift) == np.sign(scan.shift[i])
+    if (scan.recent_fit[recent] > scan.fit[i]).any():
+        return None  # a step fits best where too few values follow it yet: too soon to place
     k = int(scan.splits[i])
     ratio = math.exp(float(np.median(y[k:]) - np.median(y[:k])))
     return Split(
@@ -291,7 +385,7 @@ def shape_of(y: Floats, index: int) -> Shape:
     def rss(residuals: Floats) -> float:  # an outlier weighs at most CLIP·σ
         return float(np.sum(np.minimum(np.abs(residuals), CLIP * noise) ** 2))
 
-    rho = _difference_rho(y)
+    rho = float(_difference_rho(y, np.array([index]))[0])
     penalty = DRIFT_PENALTY * math.log(n) * noise**2 * (1 + rho) / (1 - rho)
     return "drift" if rss(line) < rss(step) + penalty else "step"
 
@@ -302,14 +396,36 @@ def check_tail(
     direction: Direction = "lower",
     min_effect: float = MIN_EFFECT,
     window: int = WINDOW,
+    groups: Sequence[object] | None = None,
 ) -> ChangePoint | None:
     """The incremental check CI makes after each new value: is there a change in the open
     segment, values[start:] (since the last change point), looking back at most `window`
-    values? Returns it with its absolute index, or None."""
+    values? With `groups` (each value's commit), a change lies between commits. Returns
+    it with its absolute index, or None."""
     y = np.asarray(values, dtype=np.float64)
+    if groups is None:
+        return _check_tail(y, start, direction, min_effect, window, None)
+    if len(groups) != len(y):
+        raise SeriesError(f"series: {len(groups)} groups for {len(y)} values")
+    lo = max(start, len(y) - window)
+    cuts = np.ones(len(y) + 1, dtype=np.bool_)
+    local = cuts_of(groups[lo:], len(y) - lo)
+    assert local is not None
+    cuts[lo:] = local
+    return _check_tail(y, start, direction, min_effect, window, cuts)
+
+
+def _check_tail(
+    y: Floats,
+    start: int,
+    direction: Direction,
+    min_effect: float,
+    window: int,
+    cuts: NDArray[np.bool_] | None,
+) -> ChangePoint | None:
     lo = max(start, len(y) - window)
     segment = np.log(y[lo:])
-    split = _best_split(segment, direction, exact=False)
+    split = _best_split(segment, direction, False, None if cuts is None else cuts[lo:])
     if split is None or not _accept(split, min_effect):
         return None
     return _change(segment, lo, split, direction)
@@ -327,15 +443,18 @@ def replay(
     direction: Direction = "lower",
     min_effect: float = MIN_EFFECT,
     start_at: int = 0,
+    groups: Sequence[object] | None = None,
 ) -> list[ChangePoint]:
     """Change points found by checking the tail after each new value, as CI does run by
     run: a change, once found, is kept and the next segment starts at it; a drift found
-    again in that segment is the same drift grown (`continued`), not a second change."""
+    again in that segment is the same drift grown (`continued`), not a second change.
+    With `groups` (each value's commit), a change lies between commits."""
     y = validate(values)
+    cuts = cuts_of(groups, len(y))
     found: list[ChangePoint] = []
     start = 0
     for end in range(max(start_at, MIN_BEFORE + MIN_AFTER), len(y) + 1):
-        change = check_tail(y[:end], start, direction, min_effect)
+        change = _check_tail(y[:end], start, direction, min_effect, WINDOW, cuts)
         if change is None:
             continue
         grown = continued(found[-1], change) if found else None
@@ -359,24 +478,122 @@ def continued(previous: ChangePoint, change: ChangePoint) -> ChangePoint | None:
     return ChangePoint(change.index, change.kind, ratio, change.statistic, "drift", previous.start)
 
 
-def detect(
+@dataclass(frozen=True)
+class Coverage:
+    """What a series of `n` values can be judged for. A change needs `MIN_BEFORE` values
+    of its segment before it and `MIN_AFTER` after, and lies between groups (commits)
+    when they are given. `judged`: the ranges (first, last) of indices at which a change
+    was looked for (as the first value after it; with groups, only the indices in them
+    that begin a group); `start`: where the open segment begins (0, or the newest change);
+    `pending`: its indices at which a change could be found once more values follow
+    (`more` of them); `open_judged`: whether a change in the open segment can be found
+    now."""
+
+    n: int
+    judged: tuple[tuple[int, int], ...]
+    start: int
+    pending: tuple[int, ...]
+    open_judged: bool
+
+    def more(self, index: int) -> int:
+        """How many more values a change at `index` needs before it can be judged."""
+        return max(index + MIN_AFTER - self.n, 0)
+
+    @property
+    def needs(self) -> int:
+        """How many more values, at least, before a change in the open segment can be
+        judged: 0 when one can be now; values to come are taken to begin new groups."""
+        if self.open_judged:
+            return 0
+        if self.pending:
+            return self.more(self.pending[0])
+        return self.more(max(self.start + MIN_BEFORE, self.n))
+
+    @property
+    def too_short(self) -> bool:
+        """No change could be looked for anywhere in the series."""
+        return not self.judged
+
+
+def coverage(
+    n: int,
+    bounds: Sequence[int] = (),
+    groups: Sequence[object] | None = None,
+    scanned: Sequence[tuple[int, int]] | None = None,
+) -> Coverage:
+    """The coverage (see `Coverage`) of a series of n values whose changes (or environment
+    changes) lie at `bounds`; `scanned`: the segments (lo, hi) a change was looked for in,
+    by default those that `bounds` cut the series into (binary segmentation looks in a
+    segment, then in its parts)."""
+    cuts = cuts_of(groups, n)
+    edges = sorted({0, n, *(b for b in bounds if 0 < b < n)})
+
+    def splits(lo: int, hi: int) -> NDArray[np.int64]:
+        return lo + _splits(hi - lo, None if cuts is None else cuts[lo:hi])
+
+    ranges = []
+    for lo, hi in itertools.pairwise(edges) if scanned is None else scanned:
+        ks = splits(lo, hi)
+        if len(ks):
+            ranges.append((int(ks[0]), int(ks[-1])))
+    judged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):  # their union
+        if judged and first <= judged[-1][1] + 1:
+            judged[-1] = (judged[-1][0], max(last, judged[-1][1]))
+        else:
+            judged.append((first, last))
+    start = edges[-2] if len(edges) > 1 else 0
+    open_splits = splits(start, n)
+    first = int(open_splits[-1]) + 1 if len(open_splits) else start + MIN_BEFORE
+    pending = tuple(r for r in range(first, n) if cuts is None or cuts[r])
+    return Coverage(n, tuple(judged), start, pending, len(open_splits) > 0)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A whole series analysed at once: its change points and what it could judge."""
+
+    changes: list[ChangePoint]
+    coverage: Coverage
+
+
+def analyse(
     values: Sequence[float] | Floats,
     direction: Direction = "lower",
     min_effect: float = MIN_EFFECT,
-) -> list[ChangePoint]:
+    groups: Sequence[object] | None = None,
+) -> Analysis:
     """All change points of a whole series at once, by binary segmentation with the same
     statistic and thresholds as `check_tail` (fewer looks than a replay, so no more false
-    alerts). SeriesError for values that are not finite and positive."""
+    alerts), and the coverage of the segments it leaves. With `groups` (each value's
+    commit), a change lies between commits. SeriesError for values that are not finite
+    and positive."""
     y = np.log(validate(values))
+    cuts = cuts_of(groups, len(y))
     found: list[ChangePoint] = []
+    bounds: list[int] = []
+    scanned: list[tuple[int, int]] = []
     stack = [(0, len(y))]
     while stack:
         lo, hi = stack.pop()
-        split = _best_split(y[lo:hi], direction, exact=False)
+        scanned.append((lo, hi))
+        split = _best_split(y[lo:hi], direction, False, None if cuts is None else cuts[lo:hi])
         if split is None or not split.significant:
             continue
         index = lo + split.index
         stack += [(lo, index), (index, hi)]
+        bounds.append(index)
         if _accept(split, min_effect):
             found.append(_change(y[lo:hi], lo, split, direction))
-    return sorted(found, key=lambda c: c.index)
+    changes = sorted(found, key=lambda c: c.index)
+    return Analysis(changes, coverage(len(y), bounds, groups, scanned))
+
+
+def detect(
+    values: Sequence[float] | Floats,
+    direction: Direction = "lower",
+    min_effect: float = MIN_EFFECT,
+    groups: Sequence[object] | None = None,
+) -> list[ChangePoint]:
+    """The change points of `analyse`."""
+    return analyse(values, direction, min_effect, groups).changes
