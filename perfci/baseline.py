@@ -18,6 +18,23 @@ from perfci.store import Store
 from perfci.store.queries import RunRow, environment_of, run_metrics, run_outcomes, runs_of_commit
 
 HISTORY_RUNS = 30  # earlier runs in other environments kept to learn the noise from
+# A commit measured this often is its own base: runs of older commits are not averaged
+# in, so a change among them (a slowdown two commits back) cannot pass for this one's.
+OWN_BASE_RUNS = 3
+
+
+def head_runs(store: Store, head: RunRow) -> list[RunRow]:
+    """Every run of the head's commit on its machine and environment, newest first (the
+    head itself among them): a commit measured three times is judged on all three, so
+    one run that landed in a slow mode of the process does not speak for the commit."""
+    return [
+        run
+        for run in runs_of_commit(store, head.sha)
+        if run.sha == head.sha
+        and run.machine_fingerprint == head.machine_fingerprint
+        and _same_environment(run, head)
+        and run.trigger == head.trigger
+    ]
 
 
 def choose_baseline(
@@ -27,6 +44,7 @@ def choose_baseline(
     limit: int = MAX_BASE_RUNS,
     earlier_only: bool = True,
     main_only: bool = False,
+    exclude: frozenset[int] = frozenset(),
 ) -> Baseline:
     """Up to `limit` earlier runs on the same machine fingerprint and environment, on the
     head's commit or its first-parent ancestors (`ancestry`: nearest first, e.g. the
@@ -36,17 +54,21 @@ def choose_baseline(
     hardware or software are reported, never silently compared; once base runs are
     found, the walk stops at the first run of this machine in another environment (an
     environment change ends the comparable history), while other machines' runs are
-    passed over. When too few base runs tell the run-to-run noise, this machine's
-    earlier runs in other environments are kept as `history` to learn it from."""
+    passed over. The walk also stops before a further commit once one commit has given
+    `OWN_BASE_RUNS` runs. When too few base runs tell the run-to-run noise, this
+    machine's earlier runs in other environments are kept as `history` to learn it
+    from. `exclude`: run ids that are the head's side (`head_runs`)."""
     chosen: list[RunRow] = []
     earlier: list[RunRow] = []  # this machine's runs beyond an environment change
     places: list[str] = []  # where each chosen run's commit is
     mismatch: RunRow | None = None
     for distance, sha in enumerate(ancestry):
+        if chosen and _own_base(places):
+            break
         for run in runs_of_commit(store, sha):
             later = earlier_only and run.started_at > head.started_at
             pull = main_only and run.trigger == "pull_request"
-            if run.sha != sha or run.id == head.id or later or pull:
+            if run.sha != sha or run.id == head.id or run.id in exclude or later or pull:
                 continue
             same_machine = run.machine_fingerprint == head.machine_fingerprint
             if earlier or (chosen and same_machine and not _same_environment(run, head)):
@@ -78,6 +100,11 @@ def choose_baseline(
         f"the nearest earlier run ({mismatch.id}) had another environment: {'; '.join(diffs)}",
         differences=tuple(diffs),
     )
+
+
+def _own_base(places: list[str]) -> bool:
+    """Whether the chosen runs' newest commit alone gave enough runs to be the base."""
+    return places.count(places[0]) >= OWN_BASE_RUNS
 
 
 def _same_environment(run: RunRow, head: RunRow) -> bool:

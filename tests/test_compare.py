@@ -238,6 +238,46 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
     assert math.isfinite(comparisons[0].ratio or math.nan)
 
 
+def test_every_run_of_the_head_commit_counts_and_a_well_measured_base_stands_alone(
+    store: Store,
+) -> None:
+    """Commits measured three times each, a +30% slowdown at commit 4: comparing the
+    README-only commit 5 with commit 4 uses commit 4's three runs alone (not commits 1-3's
+    faster ones) and all three of commit 5's; the slowdown pair is a regression."""
+    from perfci.baseline import head_runs
+
+    commits = [sha(f"three-{i}") for i in range(6)]
+    results = [
+        chained(
+            commits,
+            i,
+            hour=10 + k,
+            benchmarks=(benchmark(latency=1.3e-3 if i >= 4 else 1e-3, seed=10 * i + k),),
+        )
+        for i in range(6)
+        for k in range(3)
+    ]
+    stored = ingest_runs(store, results)
+
+    def verdict(base: int, head: int) -> tuple[list[str], str]:
+        newest = get_run(store, stored[3 * head + 2].run_id)
+        assert newest is not None
+        heads = head_runs(store, newest)
+        assert sorted(r.id for r in heads) == [stored[3 * head + k].run_id for k in range(3)]
+        baseline = choose_baseline(
+            store, newest, commits[base::-1], exclude=frozenset(r.id for r in heads)
+        )
+        (latency,) = (
+            c
+            for c in compare_runs(store, [r.id for r in baseline.runs], [r.id for r in heads])
+            if c.metric == "latency"
+        )
+        return [r.sha for r in baseline.runs], latency.verdict
+
+    assert verdict(4, 5) == ([commits[4]] * 3, "unchanged")
+    assert verdict(3, 4) == ([commits[3]] * 3, "regression")
+
+
 def _conditions_run(i: int, commits: list[str], load: float, thermal: str):
     from dataclasses import replace
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from perfci.baseline import choose_baseline, compare_runs
+from perfci.baseline import choose_baseline, compare_runs, head_runs
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
 from perfci.compare import (
     Baseline,
@@ -148,12 +148,16 @@ def _from_store(
         base_sha = resolve_commit(cwd, args.base) or _stored_runs(store, args.base, "--base")[0].sha
         start = merge_base(cwd, base_sha, head.sha) or base_sha
         ancestry = first_parent_chain(cwd, start) or stored_chain(store, start)
-        baseline = choose_baseline(store, head, ancestry, earlier_only=False)
+        # a commit against itself: its newest run against its others
+        heads = [head] if base_sha == head.sha else head_runs(store, head)
+        baseline = choose_baseline(
+            store, head, ancestry, earlier_only=False, exclude=frozenset(r.id for r in heads)
+        )
         comparisons = (
             compare_runs(
                 store,
                 [r.id for r in baseline.runs],
-                [head.id],
+                [r.id for r in heads],
                 args.min_effect,
                 thresholds,
                 baseline.history,
