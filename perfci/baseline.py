@@ -18,9 +18,6 @@ from perfci.store import Store
 from perfci.store.queries import RunRow, environment_of, run_metrics, run_outcomes, runs_of_commit
 
 HISTORY_RUNS = 30  # earlier runs in other environments kept to learn the noise from
-# A commit measured this often is its own base: runs of older commits are not averaged
-# in, so a change among them (a slowdown two commits back) cannot pass for this one's.
-OWN_BASE_RUNS = 3
 
 
 def head_runs(store: Store, head: RunRow) -> list[RunRow]:
@@ -54,17 +51,14 @@ def choose_baseline(
     hardware or software are reported, never silently compared; once base runs are
     found, the walk stops at the first run of this machine in another environment (an
     environment change ends the comparable history), while other machines' runs are
-    passed over. The walk also stops before a further commit once one commit has given
-    `OWN_BASE_RUNS` runs. When too few base runs tell the run-to-run noise, this
-    machine's earlier runs in other environments are kept as `history` to learn it
-    from. `exclude`: run ids that are the head's side (`head_runs`)."""
+    passed over. When too few base runs tell the run-to-run noise, this machine's
+    earlier runs in other environments are kept as `history` to learn it from.
+    `exclude`: run ids that are the head's side (`head_runs`)."""
     chosen: list[RunRow] = []
     earlier: list[RunRow] = []  # this machine's runs beyond an environment change
     places: list[str] = []  # where each chosen run's commit is
     mismatch: RunRow | None = None
     for distance, sha in enumerate(ancestry):
-        if chosen and _own_base(places):
-            break
         for run in runs_of_commit(store, sha):
             later = earlier_only and run.started_at > head.started_at
             pull = main_only and run.trigger == "pull_request"
@@ -100,11 +94,6 @@ def choose_baseline(
         f"the nearest earlier run ({mismatch.id}) had another environment: {'; '.join(diffs)}",
         differences=tuple(diffs),
     )
-
-
-def _own_base(places: list[str]) -> bool:
-    """Whether the chosen runs' newest commit alone gave enough runs to be the base."""
-    return places.count(places[0]) >= OWN_BASE_RUNS
 
 
 def _same_environment(run: RunRow, head: RunRow) -> bool:
@@ -148,10 +137,12 @@ def compare_runs(
     min_effect: float | None = None,
     thresholds: Mapping[str, float] | None = None,
     history_run_ids: Sequence[int] = (),
+    nearest_base: int = 0,
 ) -> list[Comparison]:
     """`compare_metrics` between stored runs; `history_run_ids` (nearest first, as
     `Baseline.history`): earlier runs whose medians, before the base runs', tell the
-    run-to-run noise when base and head runs are too few to."""
+    run-to-run noise when base and head runs are too few to; `nearest_base`: how many
+    of the first base runs are of the base commit (`Baseline.nearest`)."""
     outcomes = [o for rid in head_run_ids for o in run_outcomes(store, rid)]
     kwargs = {} if min_effect is None else {"min_effect": min_effect}
     base = [run_metrics(store, rid) for rid in base_run_ids]
@@ -165,5 +156,6 @@ def compare_runs(
         outcomes,
         thresholds=thresholds,
         history=history if history_run_ids else None,
+        nearest_base=nearest_base,
         **kwargs,
     )

@@ -27,6 +27,7 @@ from perfci.stats.runs import (
     benjamini_hochberg,
     compare_runs_samples,
     judge,
+    level_shift,
 )
 from perfci.store.queries import MetricRow, OutcomeRow, RunRow
 
@@ -42,6 +43,7 @@ MAX_BASE_RUNS = 10
 # so it cannot be attributed to one benchmark: shown, never a change verdict.
 PROCESS_WIDE = frozenset({"process_peak_memory", "process_lifetime_peak_memory"})
 MIN_EXACT_RUNS = 3  # runs in all before a figure that never varied counts as deterministic
+OWN_BASE_RUNS = 3  # runs of the base commit that can stand alone as its base
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class Baseline:
     differences: tuple[str, ...] = field(default=())  # environment differences, if any
     conditions: tuple[str, ...] = field(default=())  # how the runs ran differed, if so
     history: tuple[int, ...] = field(default=())  # earlier runs to learn the noise from
+
+    @property
+    def nearest(self) -> int:
+        """How many of the base runs are of the nearest commit's (the first run's)."""
+        return sum(r.sha == self.runs[0].sha for r in self.runs) if self.runs else 0
 
 
 LOAD_GAP = 0.5  # 1-minute load per core: a gap this large means one run shared the machine
@@ -222,17 +229,30 @@ def compare_metrics(
     thresholds: Mapping[str, float] | None = None,
     assumed_noise: float = DEFAULT_RUN_NOISE,
     history: Mapping[tuple[str, str, str, str], Sequence[float]] | None = None,
+    nearest_base: int = 0,
 ) -> list[Comparison]:
     """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
-    metrics (several base runs: main's recent history). `thresholds`: minimum effect per
+    metrics (several base runs: main's recent history, nearest first). `nearest_base`:
+    how many of the first base runs are of the base commit itself; a metric whose level
+    there differs from the older runs' (`level_shift`: a change among the base commits)
+    is compared with the base commit's runs alone, when it has at least
+    `OWN_BASE_RUNS`. `thresholds`: minimum effect per
     benchmark label (suite::name; glob patterns match too), overriding `min_effect`.
     `history`: per metric key, earlier run medians (oldest first) that tell the
     run-to-run noise when the runs compared are too few to. A benchmark that failed in
     head is `error`; one with no positive samples is `error` too, never a pass."""
     base_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
-    for run in base_runs:
+    near_by: dict[tuple[str, str, str, str], int] = {}
+    for i, run in enumerate(base_runs):
         for row in run:
             base_by.setdefault(row.key, []).append(row)
+            near_by[row.key] = near_by.get(row.key, 0) + (i < nearest_base)
+    for key, rows in base_by.items():
+        near = near_by[key]
+        if near >= OWN_BASE_RUNS and level_shift(
+            [_samples(r) for r in rows[:near]], [_samples(r) for r in rows[near:]]
+        ):
+            base_by[key] = rows[:near]
     head_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
     for run in head_runs:
         for row in run:

@@ -238,12 +238,14 @@ def test_baseline_uses_several_runs_and_stops_at_an_environment_change(store: St
     assert math.isfinite(comparisons[0].ratio or math.nan)
 
 
-def test_every_run_of_the_head_commit_counts_and_a_well_measured_base_stands_alone(
+def test_every_run_of_the_head_commit_counts_and_a_change_among_base_commits_is_cut_off(
     store: Store,
 ) -> None:
-    """Commits measured three times each, a +30% slowdown at commit 4: comparing the
-    README-only commit 5 with commit 4 uses commit 4's three runs alone (not commits 1-3's
-    faster ones) and all three of commit 5's; the slowdown pair is a regression."""
+    """Commits measured three times each, a +30% slowdown at commit 4. Comparing the
+    README-only commit 5 with commit 4: all three runs of commit 5 are the head; the base
+    walk gathers 10 runs down to commit 1, but commit 4's level differs from the older
+    runs', so commit 4's three runs alone are its base: unchanged. The slowdown pair
+    keeps all 10 base runs (no shift among them) and is a regression."""
     from perfci.baseline import head_runs
 
     commits = [sha(f"three-{i}") for i in range(6)]
@@ -259,7 +261,7 @@ def test_every_run_of_the_head_commit_counts_and_a_well_measured_base_stands_alo
     ]
     stored = ingest_runs(store, results)
 
-    def verdict(base: int, head: int) -> tuple[list[str], str]:
+    def latency(base: int, head: int) -> tuple[int, str, int]:
         newest = get_run(store, stored[3 * head + 2].run_id)
         assert newest is not None
         heads = head_runs(store, newest)
@@ -267,15 +269,20 @@ def test_every_run_of_the_head_commit_counts_and_a_well_measured_base_stands_alo
         baseline = choose_baseline(
             store, newest, commits[base::-1], exclude=frozenset(r.id for r in heads)
         )
-        (latency,) = (
+        (c,) = (
             c
-            for c in compare_runs(store, [r.id for r in baseline.runs], [r.id for r in heads])
+            for c in compare_runs(
+                store,
+                [r.id for r in baseline.runs],
+                [r.id for r in heads],
+                nearest_base=baseline.nearest,
+            )
             if c.metric == "latency"
         )
-        return [r.sha for r in baseline.runs], latency.verdict
+        return len(baseline.runs), c.verdict, c.n_base
 
-    assert verdict(4, 5) == ([commits[4]] * 3, "unchanged")
-    assert verdict(3, 4) == ([commits[3]] * 3, "regression")
+    assert latency(4, 5) == (10, "unchanged", 3 * 20)
+    assert latency(3, 4) == (10, "regression", 10 * 20)
 
 
 def _conditions_run(i: int, commits: list[str], load: float, thermal: str):

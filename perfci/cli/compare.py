@@ -161,6 +161,7 @@ def _from_store(
                 args.min_effect,
                 thresholds,
                 baseline.history,
+                baseline.nearest,
             )
             if baseline.run
             else []

@@ -135,6 +135,7 @@ def handle(args: argparse.Namespace) -> int:
                 args.min_effect,
                 dict(config.thresholds),
                 baseline.history,
+                baseline.nearest,
             )
             if baseline.run
             else []

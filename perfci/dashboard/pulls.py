@@ -93,7 +93,11 @@ def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
         base = catalog.runs[baseline.run.id] if baseline.run else None
         verdicts = (
             compare_runs(
-                store, [r.id for r in baseline.runs], [head.id], history_run_ids=baseline.history
+                store,
+                [r.id for r in baseline.runs],
+                [head.id],
+                history_run_ids=baseline.history,
+                nearest_base=baseline.nearest,
             )
             if base
             else []

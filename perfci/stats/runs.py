@@ -115,6 +115,27 @@ def run_noise(history: Sequence[float]) -> tuple[float, int] | None:
     return scale, len(values) - 1
 
 
+def level_shift(
+    near: Sequence[Sequence[float]], older: Sequence[Sequence[float]], alpha: float = 0.05
+) -> bool:
+    """Whether the runs of the base commit (`near`) sit at another level than the runs of
+    older commits (`older`): Student's t on the runs' log medians with pooled variance,
+    two-sided at `alpha`. A base that averaged both would carry part of a change that
+    happened in between into every comparison with it. Assumes independent runs;
+    False with fewer than 2 runs a side."""
+    if len(near) < 2 or len(older) < 2:
+        return False
+    a = np.array([_log_median(s) for s in near])
+    b = np.array([_log_median(s) for s in older])
+    df = len(a) + len(b) - 2
+    pooled = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)) / df
+    se = math.sqrt(pooled * (1 / len(a) + 1 / len(b)))
+    diff = float(a.mean() - b.mean())
+    if se == 0:
+        return diff != 0
+    return _t_p_value(diff / se, df) < alpha
+
+
 def compare_runs_samples(
     base: Sequence[Sequence[float]],
     head: Sequence[Sequence[float]],
