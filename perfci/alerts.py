@@ -2,7 +2,8 @@
 as alerts.
 
 A series is one benchmark's metric on one machine fingerprint, one point per run (its
-median), ordered along the first-parent chain of the branch's newest run. A different
+median; a commit with three runs gives three points), ordered along the first-parent
+chain of the branch's newest run; a change is placed only between commits. A different
 environment fingerprint between consecutive runs (new torch, new OS) is recorded as an
 `environment` alert and starts a new segment: the detector never compares values across
 it, so such a change is not blamed on a commit. Within a segment the detector
@@ -13,7 +14,9 @@ first run follows commits without runs is attributed to the range
 last_good_commit..commit; a drift (values that moved gradually, `shape` `drift`) to the
 range from the first commit of the values that drifted to the commit where the change
 is placed. A drift found again in the segment its open alert began is that drift going
-on: the alert moves to the newest change and its magnitude grows.
+on: the alert moves to the newest change and its magnitude grows. `check_history` also
+says, per series, how many runs its open segment has and how many more it needs before
+a change in it can be judged.
 """
 
 from __future__ import annotations

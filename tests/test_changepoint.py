@@ -118,8 +118,8 @@ def test_a_regression_needs_less_evidence_than_an_improvement() -> None:
 
 
 def test_the_fast_check_agrees_with_the_full_evidence() -> None:
-    """check_tail skips the ρ-uncertainty terms of splits that cannot pass without them:
-    its answer must be the one the full evidence (best_split) gives."""
+    """check_tail stops as soon as no split can pass its threshold: its answer must be
+    the one the full evidence (best_split) gives."""
     from perfci.stats.changepoint import best_split
 
     for s in range(40):

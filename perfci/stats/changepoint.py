@@ -1,23 +1,41 @@
 """Change points in a performance series: robust, autocorrelation-aware, incremental.
 
 Method, on the logarithm of the values (a step is then a ratio, and variance that grows
-with the level becomes constant):
+with the level becomes constant), with σ̂ₛ the robust noise level of the segment (MAD of
+lag-1 and lag-3 differences, which a step moves only once or thrice):
 
-1. Winsorise: values further than `CLIP` robust standard deviations from the segment's
-   median count as that far (a GC pause or a busy machine weighs at most `CLIP`).
+1. Winsorise: a value further than `CLIP`·σ̂ₛ from the segment's median counts as that
+   far (a GC pause or a busy machine weighs at most `CLIP`), unless its neighbourhood's
+   level (the median of the `LOCAL` values nearest to it) lies more than 2·`CLIP`·σ̂ₛ
+   from the median: clip ranges that far apart do not overlap, so that level is a level
+   of its own (a step), not outliers, and the clip range follows it, staying 2·`CLIP`·σ̂ₛ
+   from it on the median's side. A large step is therefore not clipped down to `CLIP`
+   (its statistic grows with it), while a few outlying values together (a mode taken a
+   few runs in a row) are still clipped as outliers.
 2. Scan every split k of the open segment at once (prefix sums, O(n)): the difference of
    the two blocks' means over its standard error. The noise level and the lag-1
-   autocorrelation ρ are pooled from both blocks' residuals (bias-corrected), and each
-   block mean's variance carries the AR(1) inflation for its length. ρ is never taken
-   below its estimate from lag-1 and lag-2 differences, which no split can explain away.
+   autocorrelation ρ come from the residuals within both blocks (ρ bias-corrected), so
+   a step at the split inflates neither, and each block mean's variance carries the
+   AR(1) inflation for its length. ρ is held between its estimate from the lag-1 and
+   lag-2 differences inside the blocks (those straddling the split left out, each
+   block's mean difference taken off, both lags winsorised at one level) and that
+   estimate plus two of its standard errors: no split can explain ρ away by
+   fitting an excursion of the noise, and a drift within a block, which inflates
+   residual autocorrelation, cannot push ρ to its cap.
+   For the uncertainty of ρ̂ the standard error is taken at ρ̂ plus `RHO_UNCERTAINTY`
+   of its standard errors √((1-ρ²)/n), never above the cap `MAX_RHO`: bounded however
+   short the segment, and growing with ρ̂ up to the cap.
 3. Each split has its own threshold: `THRESHOLD` (or `THRESHOLD + IMPROVEMENT_MARGIN` for
    a change in the good direction), raised for the uncertainty of the estimated noise
-   level (Student's t, first Cornish-Fisher term) and of ρ (delta method: how much the
-   standard error moves with ρ, times ρ's standard error √((1-ρ²)/n), weighted by
-   `RHO_UNCERTAINTY`), plus `SHORT_TAIL_PENALTY` while fewer than `FULL_AFTER` values
-   follow the split. A change point is the split with the largest excess over its
-   threshold; it is placed where a step fits best (least squares) on that side, and
-   must move the blocks' medians by at least a minimum practical effect, the same way.
+   level (Student's t, first Cornish-Fisher term), plus `SHORT_TAIL_PENALTY` while fewer
+   than `FULL_AFTER` values follow the split.
+   A change point is the split with the largest excess over its threshold; it is placed
+   where a step fits best (least squares) on that side, and must move the blocks'
+   medians by at least a minimum practical effect, the same way. When a step would fit
+   better still where fewer than `MIN_AFTER` values follow it (the newest values have
+   begun to change), nothing is called until they do: the change is not placed early.
+4. With groups (each value's commit: several runs of one commit), a split lies only
+   between groups: a change is a commit's doing.
 
 A regression needs less evidence than an improvement: a missed regression costs a team
 more than an improvement reported a few runs late.
@@ -27,15 +45,22 @@ the accumulated change happened to cross it would be wrong. So each change found
 also fitted as a straight line over its segment; when the line fits about as well as the
 step (residual sum of squares within `DRIFT_PENALTY`·log(n)·σ²·(1+ρ)/(1-ρ) of the
 step's: a penalty for the step's searched location, in units of the noise's long-run
-variance), the change is a `drift` over the segment's values, not a step at one commit.
-A drift that goes on is found again in the segment it opened: it is then one drift,
-grown, rather than a staircase of changes.
+variance, ρ from the differences as above), the change is a `drift` over the segment's
+values, not a step at one commit. A drift that goes on is found again in the segment it
+opened: it is then one drift, grown, rather than a staircase of changes.
+
+A change needs `MIN_BEFORE` values of its segment before it and `MIN_AFTER` after;
+`coverage` says which indices of a series could be judged and how many more values the
+open segment needs.
 
 Calibrated by replaying simulated series point by point (as CI does) so that at most 1%
 of 200-point series of noise ever raise a false alert, across Gaussian, log-normal,
-outlier, bimodal, AR(1) and level-dependent noise; see suites/perfci/quality/.
-Assumptions: values are positive; the noise between changes is stationary up to
-short-range (AR(1)-like) dependence.
+outlier, bimodal, AR(1) ρ 0.5 and level-dependent noise, and checked on families not
+used for calibration (Student t with 3 degrees of freedom, AR(1) ρ 0.8, an 85/15 bimodal,
+values on a coarse timer grid) and on short histories; see suites/perfci/quality/ and
+QUALITY.md. Assumptions: values are positive; the noise between changes is stationary
+up to short-range (AR(1)-like) dependence; strongly autocorrelated noise in a short
+segment (AR(1) ρ 0.8 over 30-40 values) cannot always be told from a step.
 """
 
 from __future__ import annotations
@@ -56,7 +81,7 @@ Floats = NDArray[np.float64]
 
 THRESHOLD = 3.9
 IMPROVEMENT_MARGIN = 0.5
-RHO_UNCERTAINTY = 4.0
+RHO_UNCERTAINTY = 2.0  # standard errors of ρ̂ added before the standard error is taken
 CLIP = 3.0
 LOCAL = 5  # values whose median is a value's local level, for winsorising
 MIN_AFTER = 3
@@ -141,7 +166,9 @@ def _local_level(y: Floats) -> Floats:
 
 
 def _winsorise(y: Floats, scale: float) -> Floats:
-    """y with each value at most `CLIP`·scale from its local level."""
+    """y winsorised at `CLIP`·scale around the segment's median, or, where a value's
+    local level lies more than 2·`CLIP`·scale from the median, around the point that far
+    from its local level on the median's side (see the module's notes)."""
     level = _local_level(y)
     far = 2 * CLIP * scale
     center = np.clip(float(np.median(y)), level - far, level + far)
@@ -166,19 +193,22 @@ def _difference_rho(y: Floats, splits: NDArray[np.int64]) -> Floats:
     AR(1) noise their variances are 2σ²(1-ρ) and 2σ²(1-ρ²), so ρ = s₂²/s₁² - 1. A step
     at the split moves none of them, nor does a mean that drifts steadily within a
     block; and unlike residuals around the blocks' means, an excursion of the noise that
-    the split happens to fit still shows in them. Each lag's differences are winsorised
-    at `CLIP` of their own robust spread (an outlier moves two of each), not the values:
-    clipping the values would flatten the excursions of strongly autocorrelated noise."""
+    the split happens to fit still shows in them. The differences of both lags are
+    winsorised at one level, `CLIP` robust standard deviations of the lag-1 differences,
+    so that an outlier (it moves two of each) weighs the same in both; the values are
+    not: clipping them would flatten the excursions of strongly autocorrelated noise."""
     n = len(y)
     if n < 8:
         return np.zeros(len(splits))
     k = splits
 
+    d1 = y[1:] - y[:-1]
+    clip = CLIP * _MAD * float(np.median(np.abs(d1 - np.median(d1))))
+
     def spread(d: Floats, lag: int) -> Floats:  # pooled within-block variance of d
         center = float(np.median(d))
-        scale = _MAD * float(np.median(np.abs(d - center)))
-        if scale > 0:
-            d = np.clip(d, center - CLIP * scale, center + CLIP * scale)
+        if clip > 0:
+            d = np.clip(d, center - clip, center + clip)
         p = np.concatenate([[0.0], np.cumsum(d)])
         q = np.concatenate([[0.0], np.cumsum(d * d)])
         a, e = k - lag, len(d)  # block A: d[:a], block B: d[b:]
@@ -214,8 +244,12 @@ def cuts_of(groups: Sequence[object] | None, n: int) -> NDArray[np.bool_] | None
         return None
     if len(groups) != n:
         raise SeriesError(f"series: {len(groups)} groups for {n} values")
-    cuts = np.ones(n + 1, dtype=np.bool_)
-    for k in range(1, n):
+    return _cuts(groups)
+
+
+def _cuts(groups: Sequence[object]) -> NDArray[np.bool_]:
+    cuts = np.ones(len(groups) + 1, dtype=np.bool_)
+    for k in range(1, len(groups)):
         same = groups[k] == groups[k - 1]
         cuts[k] = not same or groups[k] is None or groups[k] == ""
     return cuts
@@ -244,9 +278,8 @@ class _Scan:
 
 def _scan(y: Floats, exact: bool = True, cuts: NDArray[np.bool_] | None = None) -> _Scan | None:
     """The statistic and threshold terms of every admissible split of y (log values).
-    With `exact` False, the uncertainty of ρ̂ is worked out only for splits whose
-    statistic passes the threshold without it (the others cannot pass with it), and None
-    comes back when no split does: the fast path of a check that only needs the answer."""
+    With `exact` False, None comes back when no split passes its threshold: the fast
+    path of a check that only needs the answer."""
     n = len(y)
     ks = _splits(n, cuts)
     if len(ks) == 0:
@@ -274,23 +307,16 @@ def _scan(y: Floats, exact: bool = True, cuts: NDArray[np.bool_] | None = None) 
     rho = (cross1 + cross2) / ss
     rho = np.clip(rho + 2 * (1 + 3 * rho) / n, 0.0, MAX_RHO)  # Kendall's bias, two means
     rho = np.clip(rho, *_rho_bounds(y, ks))
-    variance = _block_inflation(k, rho) / k + _block_inflation(m, rho) / m
+    # the standard error at ρ̂ plus `RHO_UNCERTAINTY` of its standard errors √((1-ρ²)/n):
+    # the chance that ρ is larger than estimated (never above the cap)
+    rho_se = np.sqrt(np.maximum(1 - rho**2, 0.05) / (n - 2))
+    rho_high = np.minimum(rho + RHO_UNCERTAINTY * rho_se, MAX_RHO)
+    variance = _block_inflation(k, rho_high) / k + _block_inflation(m, rho_high) / m
     statistic = (mean2 - mean1) / (noise * np.sqrt(variance))
     penalty = np.where(m < FULL_AFTER, SHORT_TAIL_PENALTY, 0.0)
-    factor = np.full(len(ks), 1 + THRESHOLD**2 / (4 * (n - 2)))  # σ̂'s uncertainty alone
-    todo = np.abs(statistic) >= THRESHOLD * factor + penalty
-    if exact:
-        todo[:] = True
-    elif not todo.any():
+    factor = np.full(len(ks), 1 + THRESHOLD**2 / (4 * (n - 2)))  # σ̂'s uncertainty
+    if not exact and not (np.abs(statistic) >= THRESHOLD * factor + penalty).any():
         return None
-    # how far the standard error grows per unit of ρ, for the chance that ρ is larger than
-    # estimated (none at the cap: the model never takes ρ above it)
-    step = 1e-3
-    kt, mt, rt = k[todo], m[todo], rho[todo]
-    moved = _block_inflation(kt, rt + step) / kt + _block_inflation(mt, rt + step) / mt
-    slope = np.log(moved / variance[todo]) / step
-    rho_se = np.sqrt(np.maximum(1 - rt**2, 0.05) / (n - 2))
-    factor[todo] += RHO_UNCERTAINTY * (slope * rho_se / 2) ** 2 * THRESHOLD**2 / 2
     shift = mean2 - mean1
     recent = np.arange(max(MIN_BEFORE, n - MIN_AFTER + 1), n)
     if cuts is not None:
@@ -407,11 +433,9 @@ def check_tail(
         return _check_tail(y, start, direction, min_effect, window, None)
     if len(groups) != len(y):
         raise SeriesError(f"series: {len(groups)} groups for {len(y)} values")
-    lo = max(start, len(y) - window)
+    lo = max(start, len(y) - window)  # only the window's groups are looked at
     cuts = np.ones(len(y) + 1, dtype=np.bool_)
-    local = cuts_of(groups[lo:], len(y) - lo)
-    assert local is not None
-    cuts[lo:] = local
+    cuts[lo:] = _cuts(groups[lo:])
     return _check_tail(y, start, direction, min_effect, window, cuts)
 
 

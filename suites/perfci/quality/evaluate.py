@@ -1,12 +1,17 @@
 """perfci's quality evaluation: history and pull-request detection on seeded synthetic
 data, with Apache Otava 0.8, asv's step detection and a Mann-Whitney test beside it.
 
-    python suites/perfci/quality/evaluate.py [--quick] [--no-peers]
+    python suites/perfci/quality/evaluate.py [--quick] [--no-peers] [--seeds calibration]
 
 History series are replayed point by point, as CI sees them run after run (perfci's
-`replay`); the peers analyse each whole series once, as their tools do. Every rate
-comes with a 95% Wilson interval. The peers live in their own virtual environment
-(.perfci/quality-peers, created on first use with pip; `--no-peers` skips them).
+`replay`, which the store's scan is tested to agree with); the short-history cells run
+the store's scan itself and the CSV path (`short.py`); the peers analyse each whole
+series once, as their tools do. Every rate comes with a 95% Wilson interval. The peers
+live in their own virtual environment (.perfci/quality-peers, created on first use with
+pip; `--no-peers` skips them). The detector's constants were chosen on the calibration
+seeds (`--seeds calibration`, every seed offset by 1,000,000) and the tuned families
+only; the report uses the other seeds, and the untuned families were never looked at
+while choosing.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bound import GRID, oracle
 from evaluate_common import wilson
 from prmode import aa_and_power
-from series import FAMILIES, series
+from series import ALL, FAMILIES, UNTUNED, series
+from short import short_histories
 
 from perfci.stats.changepoint import replay
 
@@ -81,7 +87,7 @@ def _shapes(args: tuple[str, float, bool, int, int]) -> tuple[int, int]:
     return found, drifts
 
 
-def shapes(pool: ProcessPoolExecutor, n: int) -> list[str]:
+def shapes(pool: ProcessPoolExecutor, n: int, offset: int) -> list[str]:
     """Drift against step: how many alerts a slow drift raises and how many of them say
     they are a drift, and how often a real step is mistaken for one."""
     lines = [
@@ -94,7 +100,7 @@ def shapes(pool: ProcessPoolExecutor, n: int) -> list[str]:
         cells = [(name, size, True) for name, size in DRIFTS]
         cells += [(name, size, False) for name, size in SHAPE_STEPS]
         for name, size, drift in cells:
-            jobs = [(family, size, drift, 30_000 + a, b) for a, b in _chunks(n, 4)]
+            jobs = [(family, size, drift, offset + 30_000 + a, b) for a, b in _chunks(n, 4)]
             results = list(pool.map(_shapes, jobs))
             found, drifts = sum(r[0] for r in results), sum(r[1] for r in results)
             share = wilson(drifts, found) if found else "no alerts"
@@ -108,15 +114,16 @@ def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def history_perfci(
-    pool: ProcessPoolExecutor, n_null: int, n_power: int
+    pool: ProcessPoolExecutor, n_null: int, n_power: int, offset: int
 ) -> dict[str, dict[str, str]]:
     table: dict[str, dict[str, str]] = {}
-    for family in FAMILIES:
-        jobs = [(family, 10_000 + a, b) for a, b in _chunks(n_null, 4)]
+    for family in ALL:
+        jobs = [(family, offset + 10_000 + a, b) for a, b in _chunks(n_null, 4)]
         false = sum(pool.map(_perfci_null, jobs))
         row = {"null: any false alert": wilson(false, n_null)}
         for name, step, at, direction in POWER:
-            jobs2 = [(family, 20_000 + a, b, step, at, direction) for a, b in _chunks(n_power, 4)]
+            first = offset + 20_000
+            jobs2 = [(family, first + a, b, step, at, direction) for a, b in _chunks(n_power, 4)]
             results = list(pool.map(_perfci_power, jobs2))
             hits, exact = sum(r[0] for r in results), sum(r[1] for r in results)
             row[f"power {name}"] = wilson(hits, n_power)
@@ -201,11 +208,14 @@ def markdown(
     columns = list(next(iter(history["perfci"].values())))
     lines.append("| family | tool | " + " | ".join(columns) + " |")
     lines.append("|---|---|" + "---|" * len(columns))
-    for family in FAMILIES:
+    for family in ALL:
+        mark = " (untuned)" if family in UNTUNED else ""
         for tool, table in history.items():
+            if family not in table:
+                continue
             row = table[family]
             lines.append(
-                f"| {family} | {tool} | " + " | ".join(row.get(c, "") for c in columns) + " |"
+                f"| {family}{mark} | {tool} | " + " | ".join(row.get(c, "") for c in columns) + " |"
             )
     lines += ["", *bound, "### Pull-request mode", ""]
     pr_columns = list(next(iter(pr.values())))
@@ -221,18 +231,28 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer series (wider intervals)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--out", type=Path, default=Path(".perfci/quality.md"))
+    parser.add_argument(
+        "--seeds",
+        choices=("report", "calibration"),
+        default="report",
+        help="calibration: the seeds the detector's constants were chosen on",
+    )
     args = parser.parse_args()
     n_null, n_power, n_peer, n_pr = (100, 50, 20, 10) if args.quick else (400, 100, 40, 50)
+    n_step, n_short_null = (100, 200) if args.quick else (500, 1000)
+    offset = 1_000_000 if args.seeds == "calibration" else 0
     started = time.perf_counter()
     with ProcessPoolExecutor(2) as pool:
-        history = {"perfci": history_perfci(pool, n_null, n_power)}
-        shape = shapes(pool, n_power)
-    python = None if args.no_peers else ensure_peers()
+        history = {"perfci": history_perfci(pool, n_null, n_power, offset)}
+        shape = shapes(pool, n_power, offset)
+        short = short_histories(pool, offset + 40_000, n_step, n_short_null)
+        print(f"  short histories done, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    python = None if args.no_peers or offset else ensure_peers()
     if python is not None:
         history.update(history_peers(python, n_peer))
     bound = bounds(*((1000, 500) if args.quick else (4000, 2000)))
     pr = aa_and_power(n_pr)
-    report = markdown(history, pr, [*shape, *bound])
+    report = markdown(history, pr, [*shape, *short, *bound])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n")
     print(report)
