@@ -81,7 +81,7 @@ Floats = NDArray[np.float64]
 
 THRESHOLD = 3.9
 IMPROVEMENT_MARGIN = 0.5
-RHO_UNCERTAINTY = 2.0  # standard errors of ρ̂ added before the standard error is taken
+RHO_UNCERTAINTY = 2.5  # standard errors of ρ̂ added before the standard error is taken
 CLIP = 3.0
 LOCAL = 5  # values whose median is a value's local level, for winsorising
 MIN_AFTER = 3
