@@ -295,7 +295,14 @@ def compare_metrics(
             out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
         if key in exact:
-            out.append(dataclasses.replace(exact[key], n_base=n_base, n_head=n_head))
+            found = dataclasses.replace(exact[key], n_base=n_base, n_head=n_head)
+            # no default minimum for an exact figure, but a benchmark's own configured one
+            configured = _effect_for(_label(row), thresholds or {}, 0.0)
+            ratio = found.ratio or 1.0
+            if found.verdict in _CHANGES and 1 / (1 + configured) <= ratio <= 1 + configured:
+                note = f"changed by less than its configured {configured:.0%} minimum; "
+                found = dataclasses.replace(found, verdict="unchanged", note=note + str(found.note))
+            out.append(found)
             continue
         effect = _effect_for(_label(row), thresholds or {}, min_effect)
         est = estimate(key, level)

@@ -158,6 +158,11 @@ def test_deterministic_figures_are_compared_exactly() -> None:
     assert [c.verdict for c in shrunk] == ["improvement"]
     same = compare_metrics(size, [[single("pkg", 1000.0, "package_size")]])
     assert [(c.verdict, c.noise) for c in same] == [("unchanged", "exact")]
+    # a minimum the benchmark's own configuration sets still applies
+    tolerant = compare_metrics(
+        size, [[single("pkg", 1001.0, "package_size")]], thresholds={"suite::pkg": 0.01}
+    )
+    assert [(c.verdict, c.noise) for c in tolerant] == [("unchanged", "exact")]
     # one run a side cannot tell a deterministic figure from a noisy one
     one = compare_metrics(size[:1], [[single("pkg", 1001.0, "package_size")]])
     assert [(c.verdict, c.noise) for c in one] == [("inconclusive", "assumed")]
