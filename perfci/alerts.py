@@ -52,7 +52,7 @@ from perfci.store.models import (
     Run,
     table_of,
 )
-from perfci.store.queries import first_parent_chain
+from perfci.store.queries import branch_tip, first_parent_chain
 
 RECHECK = 20  # tails re-checked per call: runs ingested since the last call, and some
 
@@ -141,19 +141,12 @@ _Stored = dict[tuple[int, str], _Found]  # one series' stored alerts by (commit 
 
 
 def branch_head(store: Store, branch: str) -> str:
-    """The commit of the newest run on `branch`; AlertsError when there is none."""
-    query = (
-        select(Commit.sha)
-        .join(Run, Run.commit_id == Commit.id)
-        .where(Commit.branch == branch)
-        .order_by(Run.started_at.desc(), Run.id.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as conn:
-        sha = conn.execute(query).scalar()
+    """The newest commit of `branch` (`queries.branch_tip`: a re-run of an older commit,
+    stored last, does not make the walk start there); AlertsError when there is none."""
+    sha = branch_tip(store, branch)
     if sha is None:
         raise AlertsError(f"no runs on branch {branch!r} in the store")
-    return str(sha)
+    return sha
 
 
 def _series(store: Store, chain: list[str]) -> dict[tuple[int, str, str], list[_Point]]:

@@ -190,3 +190,20 @@ def test_a_drift_that_goes_on_is_one_alert_that_grows(store: Store) -> None:
         (first[0].shape, first[0].commit, first[0].last_good_commit)
     ]
     assert replayed[0].magnitude == pytest.approx(first[0].magnitude)
+
+
+def test_a_rerun_of_an_old_commit_does_not_move_the_walk_start(store: Store) -> None:
+    """The history walk starts at the branch's newest commit, not at the commit of the
+    newest stored run: a re-run of commit 3, stored last, leaves commit 39 the head."""
+    from perfci.alerts import branch_head
+
+    shas = _chain(40)
+    runs = _runs({i: 1e-3 for i in range(40)}, shas)
+    rerun = dataclasses.replace(
+        runs[3],
+        run=dataclasses.replace(
+            runs[3].run, run_id="rerun-of-3", started_at="2026-12-01T00:00:00+00:00"
+        ),
+    )
+    ingest_runs(store, [*runs, rerun])
+    assert branch_head(store, "main") == shas[39]
