@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from perfci.environment import FINGERPRINT_FIELDS
 from perfci.results import BenchmarkResult, CommitInfo, Outcome, RunResult, canonical_params
 from perfci.stats.summary import summarize_many
 from perfci.store import Store
@@ -168,16 +169,7 @@ def _commit_id(conn: Connection, commit: CommitInfo) -> int:
     return commit_id
 
 
-_MACHINE_FIELDS = (
-    "chip",
-    "model",
-    "cpu_cores",
-    "performance_cores",
-    "efficiency_cores",
-    "gpu_cores",
-    "memory_bytes",
-    "hardware_arch",
-)
+_MACHINE_FIELDS = FINGERPRINT_FIELDS  # every hardware field is stored, and fingerprinted
 _ENVIRONMENT_FIELDS = ("os", "os_version", "python_version", "python_arch", "rosetta", "packages")
 
 
