@@ -206,7 +206,7 @@ class _SessionHooks:
             if recorded is not None:
                 self.state.record(item.nodeid, recorded)
         if item.nodeid not in self.state.results:
-            reason = plain.why_not_recorded(fixture)
+            reason = plain.why_not_recorded(fixture, "perf" if "perf" in funcargs else "benchmark")
             self.state.note_outcome(item.nodeid, "skipped", f"{NOT_MEASURED}: {reason}")
         return result
 

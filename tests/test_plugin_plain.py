@@ -98,16 +98,19 @@ def test_a_run_that_measured_nothing_says_why(suite: pytest.Pytester) -> None:
 
         def test_never_calls(benchmark):
             pass
+
+        def test_never_calls_perf(perf):
+            pass
         """
     )
     out = suite.path / "run.json"
     result = suite.runpytest_subprocess(
         *BENCH_ARGS, "--benchmark-disable", f"--perfci-json={out}", timeout=120
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "perfci: 2 benchmark test(s) recorded nothing, not measured: pytest-benchmark is "
+            "perfci: 3 benchmark test(s) recorded nothing, not measured: pytest-benchmark is "
             "disabled (--benchmark-disable)",
         ]
     )
@@ -116,17 +119,23 @@ def test_a_run_that_measured_nothing_says_why(suite: pytest.Pytester) -> None:
     assert {(o.name, o.status) for o in run.outcomes} == {
         ("test_timed", "skipped"),
         ("test_never_calls", "skipped"),
+        ("test_never_calls_perf", "skipped"),
     }
     result = suite.runpytest_subprocess(*BENCH_ARGS, f"--perfci-json={out}", timeout=120)
     result.stdout.fnmatch_lines(
         [
             "perfci: 1 benchmark test(s) recorded nothing, not measured: the test never called "
             "its benchmark fixture",
+            "perfci: 1 benchmark test(s) recorded nothing, not measured: the test never called "
+            "its perf fixture",
         ]
     )
     run = load(out)
     assert [b.name for b in run.benchmarks] == ["test_timed"]
-    assert [(o.name, o.status) for o in run.outcomes] == [("test_never_calls", "skipped")]
+    assert sorted((o.name, o.status) for o in run.outcomes) == [
+        ("test_never_calls", "skipped"),
+        ("test_never_calls_perf", "skipped"),
+    ]
 
 
 def test_a_failing_plain_benchmark_is_an_error_not_a_measurement(suite: pytest.Pytester) -> None:

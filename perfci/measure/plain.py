@@ -137,8 +137,9 @@ def recorded(fixture: Any, params: Mapping[str, Any]) -> Recorded | None:
     return Recorded(params=identity, metrics=metrics)
 
 
-def why_not_recorded(fixture: Any) -> str:
-    """Why an attached fixture that ran recorded nothing, in a few words."""
+def why_not_recorded(fixture: Any, called: str = "benchmark") -> str:
+    """Why a test whose pytest-benchmark fixture ran recorded nothing, in a few words;
+    `called`: the fixture the test was to call (`benchmark`, or perfci's `perf`)."""
     if getattr(fixture, "disabled", False):
         return "pytest-benchmark is disabled (--benchmark-disable)"
-    return "the test never called its benchmark fixture"
+    return f"the test never called its {called} fixture"
