@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from perfci.context import commit_from_git, current_commit, first_parent_chain, run_context
 
 HEAD_SHA = "a" * 40
@@ -92,3 +94,20 @@ def test_commit_metadata_and_first_parent_chain_come_from_git(tmp_path: Path) ->
 def test_outside_git_there_is_no_commit(tmp_path: Path) -> None:
     assert commit_from_git(tmp_path) is None
     assert first_parent_chain(tmp_path, HEAD_SHA) == []
+
+
+@pytest.mark.parametrize("value", ["abcd", "A" * 40, "0" * 64])
+def test_an_actions_sha_follows_the_one_sha_rule(value: str) -> None:
+    """The event reader takes shas by the rule every other command uses (4 to 64 hex
+    digits: abbreviated, SHA-1 and SHA-256 object names)."""
+    from perfci.github.event import check_sha
+
+    assert check_sha(value, "head") == value.lower()
+
+
+@pytest.mark.parametrize("value", ["abc", "0" * 65, "g" * 40, "-x"])
+def test_anything_else_is_not_a_sha(value: str) -> None:
+    from perfci.github.event import ContextError, check_sha
+
+    with pytest.raises(ContextError, match="is not a git sha"):
+        check_sha(value, "head")

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from perfci.context import merge_base as git_merge_base
+from perfci.results import is_sha
+
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 class ContextError(Exception):
@@ -54,25 +55,10 @@ def parse_pr_number(value: object) -> int:
 
 
 def check_sha(value: str, what: str) -> str:
-    if not _SHA.match(value.lower()):
+    """`value` in lower case when it is a git sha (`results.is_sha`, the one rule)."""
+    if not is_sha(value.lower()):
         raise ContextError(f"{what} {value[:50]!r} is not a git sha")
     return value.lower()
-
-
-def git_merge_base(a: str, b: str, cwd: Path | None = None) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "merge-base", a, b],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    out = done.stdout.strip()
-    return out if done.returncode == 0 and out else None
 
 
 def pull_context(
@@ -98,7 +84,7 @@ def pull_context(
     if merge_base:
         merge_base = check_sha(merge_base, "merge-base")
     elif base and head:
-        merge_base = git_merge_base(base, head)
+        merge_base = git_merge_base(Path.cwd(), base, head)
     server, run_id = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")
     run_url = given.get("run_url") or (
         f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
