@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from perfci.compare import environment_differences
-from perfci.dashboard.data import AlertInfo, BenchmarkInfo, Catalog
+from perfci.dashboard.data import Catalog
 from perfci.dashboard.history import ChartChunks, chart_id
 from perfci.dashboard.naming import params_label, variant_anchor
 from perfci.dashboard.outcomes import BenchmarkOutcome
 from perfci.dashboard.trend import CHUNK_COMMITS, Trend
 from perfci.report.text import format_value
+from perfci.store.catalog import AlertInfo, BenchmarkInfo
 
 PRIMARY_METRICS = ("latency", "throughput")  # the overview's sparkline, when present
 SPARK_POINTS = 60

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import select
 
 from perfci.dashboard.data import Catalog
 from perfci.dashboard.manifest import digest
 from perfci.dashboard.naming import variant_anchor
 from perfci.dashboard.trend import CHUNK_COMMITS, Trend
 from perfci.store import Store
-from perfci.store.models import Measurement
+from perfci.store.catalog import measurement_summaries
 
-_FETCH = 20_000
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 
 
@@ -31,34 +28,6 @@ def chunk_path(page: str, chunk: int, content: bytes) -> str:
 
 def chart_id(bench_key: str, metric: str) -> str:
     return f"{variant_anchor(bench_key)}-{metric}"
-
-
-def measurements(store: Store, run_ids: Sequence[int] | None) -> Iterator[tuple[Any, ...]]:
-    """(benchmark, metric, run, unit, direction, median, q1, q3) rows of these runs (all
-    when None), in table order: one streamed scan for the site, no index lookups."""
-    query = select(
-        Measurement.benchmark_id,
-        Measurement.metric,
-        Measurement.run_id,
-        Measurement.unit,
-        Measurement.direction,
-        Measurement.median,
-        Measurement.q1,
-        Measurement.q3,
-    )
-    if run_ids is not None:
-        query = query.where(Measurement.run_id.in_(sorted(run_ids)))
-    # integers only: inlined, so the DB-API cursor runs it without SQLAlchemy's per-row cost
-    sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
-    raw = store.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(_FETCH):
-            yield from rows
-        cursor.close()
-    finally:
-        raw.close()
 
 
 class Cells:
@@ -93,9 +62,6 @@ class Cells:
             for k, column in ((1, self.median), (2, self.q1), (3, self.q3)):
                 column[i] = statistics.median(r[k] for r in runs)
 
-    def values(self) -> list[float]:
-        return [v for v in self.median if v is not None]
-
 
 @dataclass
 class ChartChunks:
@@ -114,7 +80,8 @@ def read_charts(
     position = trend.position
     runs = catalog.runs
     out: dict[int, dict[str, ChartChunks]] = {}
-    for bench, metric, run_id, unit, direction, median, q1, q3 in measurements(store, run_ids):
+    rows = measurement_summaries(store, run_ids)
+    for bench, metric, run_id, unit, direction, median, q1, q3 in rows:
         at = position.get(run_id)
         if at is None:  # a pull request's run, or off the branch's chain: not history
             continue

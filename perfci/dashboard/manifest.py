@@ -52,18 +52,6 @@ class SiteWriter:
         """Carry a file of the last build over unread and unwritten (an immutable chunk)."""
         self.files[path] = self.previous_files[path]
 
-    def reusable(self, path: str, key: str) -> Any | None:
-        """What the last build kept for page `path` when its key is unchanged and the
-        file is still there as written; the page is then carried over untouched."""
-        page = self.previous_pages.get(path)
-        if page is None or page.get("key") != key or path not in self.previous_files:
-            return None
-        if not (self.out / path).is_file():
-            return None
-        self.files[path] = self.previous_files[path]
-        self.pages[path] = page
-        return page.get("extra")
-
     def write(
         self, path: str, content: str | bytes, key: str | None = None, extra: Any = None
     ) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfci.dashboard import naming
-from perfci.dashboard.data import Catalog, RunInfo
+from perfci.dashboard.data import Catalog
 from perfci.dashboard.trend import Trend
+from perfci.store.catalog import RunSummary
 
 NAMES_SHOWN = 50  # benchmarks named per reason on a run's row; the rest are counted
 
@@ -23,7 +24,7 @@ class BenchmarkOutcome:
     status: str
     reason: str
     runs: int
-    last: RunInfo
+    last: RunSummary
     on_branch: bool
     order: tuple[Any, ...]  # the newest run's place: on the branch, position, stored at
 
@@ -44,12 +45,12 @@ def _status_order(status: str) -> int:
 
 def by_benchmark(catalog: Catalog, trend: Trend) -> dict[int, list[BenchmarkOutcome]]:
     """Per benchmark id: each (machine, status, reason) it measured nothing for, errors first."""
-    groups: dict[tuple[int, int, str, str], list[RunInfo]] = defaultdict(list)
+    groups: dict[tuple[int, int, str, str], list[RunSummary]] = defaultdict(list)
     for o in catalog.outcome_rows:
         run = catalog.runs[o.run_id]
         groups[(o.benchmark_id, run.machine_id, o.status, o.reason)].append(run)
 
-    def newest(run: RunInfo) -> tuple[int, int, Any, int]:
+    def newest(run: RunSummary) -> tuple[int, int, Any, int]:
         at = trend.position.get(run.id)
         return (at is not None, -1 if at is None else at, run.started_at, run.id)
 

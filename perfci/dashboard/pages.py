@@ -9,7 +9,6 @@ from collections import defaultdict
 from typing import Any
 
 from jinja2 import Template
-from sqlalchemy import func, select
 
 from perfci.dashboard import naming
 from perfci.dashboard.charts import (
@@ -19,13 +18,13 @@ from perfci.dashboard.charts import (
     overview_rows,
     page_header,
 )
-from perfci.dashboard.data import BenchmarkInfo, Catalog
+from perfci.dashboard.data import Catalog
 from perfci.dashboard.history import ChartChunks, chart_id, chunk_path, chunk_script, read_charts
 from perfci.dashboard.manifest import SiteWriter, digest
 from perfci.dashboard.outcomes import by_benchmark
 from perfci.dashboard.trend import CHUNK_COMMITS, Trend
 from perfci.store import Store
-from perfci.store.models import Measurement
+from perfci.store.catalog import BenchmarkInfo, newest_measurement_id, runs_measured_after
 
 RECENT_CHUNKS = 2  # read on every build: the overview's sparklines and latest changes
 
@@ -46,14 +45,7 @@ def _clean_chunks(
         return set()
     if not writer.all_present():
         return set()
-    with store.engine.connect() as conn:
-        changed = set(
-            conn.execute(
-                select(Measurement.run_id)
-                .where(Measurement.id > before["max_measurement"])
-                .distinct()
-            ).scalars()
-        )
+    changed = runs_measured_after(store, before["max_measurement"])
     old = before["trend"]
     clean = set()
     for c in range(trend.chunks - RECENT_CHUNKS):
@@ -72,8 +64,7 @@ def benchmark_pages(
     common: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Write every benchmark page and its changed chunks; the overview's rows."""
-    with store.engine.connect() as conn:
-        newest = conn.execute(select(func.max(Measurement.id))).scalar() or 0
+    newest = newest_measurement_id(store)
     keys = sorted(b.key for b in catalog.benchmarks.values())
     writer.state = {
         "trend": trend.state(),

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from perfci import __version__
 from perfci.dashboard import naming
-from perfci.dashboard.data import Catalog, RunInfo, load_catalog
+from perfci.dashboard.data import Catalog, load_catalog
 from perfci.dashboard.manifest import SiteWriter
 from perfci.dashboard.outcomes import by_run
 from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
@@ -23,6 +23,7 @@ from perfci.dashboard.trend import Trend
 from perfci.paths import dashboards_dir
 from perfci.report.text import format_value
 from perfci.store import Store
+from perfci.store.catalog import RunSummary
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def build_site(
     return BuildReport(out, page_count, tuple(writer.written), tuple(removed))
 
 
-def _run_archive(runs: list[RunInfo]) -> list[tuple[str, list[RunInfo]]]:
+def _run_archive(runs: list[RunSummary]) -> list[tuple[str, list[RunSummary]]]:
     """Full pages of RUNS_PER_PAGE runs, counted from the oldest (each newest first), and
     the page each run's link points to; runs of the last, unfilled page are linked on
     runs.html, which always shows the newest RUNS_PER_PAGE."""

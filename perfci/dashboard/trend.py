@@ -11,12 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
-from perfci.dashboard.data import Catalog, RunInfo
+from perfci.dashboard.data import Catalog
 from perfci.store import Store
-from perfci.store.models import Commit
-from perfci.store.queries import branch_tip, first_parent_chain
+from perfci.store.catalog import RunSummary
+from perfci.store.queries import branch_tip, commit_count, first_parent_chain
 
 CHUNK_COMMITS = 100  # positions per history chunk
 
@@ -25,7 +23,7 @@ def chunk_of(position: int) -> int:
     return position // CHUNK_COMMITS
 
 
-def _order(run: RunInfo) -> tuple[Any, int]:
+def _order(run: RunSummary) -> tuple[Any, int]:
     return (run.started_at, run.id)
 
 
@@ -36,7 +34,7 @@ class Trend:
 
     branch: str | None
     shas: list[str]
-    runs: list[list[RunInfo]]
+    runs: list[list[RunSummary]]
     position: dict[int, int] = field(default_factory=dict)  # run id → position
     at: dict[int, int] = field(default_factory=dict)  # commit id → position
     rows: dict[int, list[Any]] = field(default_factory=dict)
@@ -49,11 +47,9 @@ class Trend:
         tip = branch_tip(store, branch)
         if tip is None:
             return cls(branch, [], [])
-        with store.engine.connect() as conn:
-            known = conn.execute(select(func.count()).select_from(Commit)).scalar() or 0
-        shas = first_parent_chain(store, tip, limit=known + 1)[::-1]
+        shas = first_parent_chain(store, tip, limit=commit_count(store) + 1)[::-1]
         where = {sha: i for i, sha in enumerate(shas)}
-        runs: list[list[RunInfo]] = [[] for _ in shas]
+        runs: list[list[RunSummary]] = [[] for _ in shas]
         at: dict[int, int] = {}
         for run in sorted(catalog.runs.values(), key=_order):
             i = where.get(run.sha)
@@ -98,7 +94,7 @@ class Trend:
             row = self.rows[at] = [first.sha, first.subject or "", when.strftime("%Y-%m-%d")]
         return row
 
-    def run_row(self, run: RunInfo) -> list[Any]:
+    def run_row(self, run: RunSummary) -> list[Any]:
         """A run as a chart lists it: id, machine, when it was stored (made once per build)."""
         row = self.run_rows.get(run.id)
         if row is None:
@@ -117,8 +113,8 @@ class Trend:
                 out[run.machine_id] = i
         return out
 
-    def machine_runs(self, at: int) -> dict[int, list[RunInfo]]:
-        out: dict[int, list[RunInfo]] = defaultdict(list)
+    def machine_runs(self, at: int) -> dict[int, list[RunSummary]]:
+        out: dict[int, list[RunSummary]] = defaultdict(list)
         for run in self.runs[at]:
             out[run.machine_id].append(run)
         return out

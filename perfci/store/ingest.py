@@ -29,9 +29,8 @@ from perfci.store.models import (
     table_of,
 )
 from perfci.store.models import Outcome as OutcomeRow
+from perfci.store.queries import IN_CHUNK
 from perfci.store.samples import pack
-
-_CHUNK = 500  # rows per IN (...) lookup: under every backend's parameter limit
 
 
 @dataclass(frozen=True)
@@ -191,8 +190,8 @@ def _benchmark_ids(conn: Connection, rows: Iterable[dict[str, Any]]) -> dict[str
 
     def lookup(keys: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i : i + _CHUNK]
+        for i in range(0, len(keys), IN_CHUNK):
+            chunk = keys[i : i + IN_CHUNK]
             query = select(table.c.key, table.c.id).where(table.c.key.in_(chunk))
             found.update((key, int(id_)) for key, id_ in conn.execute(query))
         return found

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 
 UNKNOWN_CONDITIONS = Conditions(None, None, None)
+IN_CHUNK = 500  # bound values per IN (...) of the store's look-ups: under every backend's limit
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,12 @@ def first_parent_chain(store: Store, sha: str, limit: int = 500) -> list[str]:
                 break
             chain.append(parent)
     return chain
+
+
+def commit_count(store: Store) -> int:
+    """How many commits the store knows: no first-parent chain is longer."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Commit)).scalar() or 0)
 
 
 def branch_tip(store: Store, branch: str | None) -> str | None:
