@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from perfci.stats.changepoint import SeriesError, _block_inflation, check_tail, detect, replay
+from perfci.stats.changepoint import SeriesError, check_tail, detect, replay
+from perfci.stats.scan import block_inflation
 
 
 def noise(seed: int, n: int = 200, cv: float = 0.02) -> np.ndarray:
@@ -17,7 +18,7 @@ def test_block_inflation_matches_the_ar1_sum() -> None:
     rho = 0.5
     for m in (1, 2, 5, 50):
         brute = 1 + 2 * sum((1 - j / m) * rho**j for j in range(1, m))
-        assert _block_inflation(np.array([float(m)]), rho)[0] == pytest.approx(brute)
+        assert block_inflation(np.array([float(m)]), rho)[0] == pytest.approx(brute)
 
 
 def test_quiet_on_gaussian_noise() -> None:
