@@ -1,5 +1,5 @@
-"""What the pages show besides the measurements: the store's small tables, read whole in one
-snapshot (the dashboard never writes), and the branch whose history the charts follow."""
+"""What the pages show besides the measurements: the store's small tables, read whole (the
+dashboard never writes), and the branch whose history the charts follow."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The store read whole, for a reader that shows all of it (the dashboard): the small tables
-as plain rows in a few bulk queries of one snapshot, and the measurements' summaries in one
-streamed scan."""
+as plain rows in a few bulk queries of one transaction, and the measurements' summaries in
+one streamed scan."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ class Tables:
 
 
 def read_tables(store: Store) -> Tables:
-    """The small tables whole, read in one transaction (one consistent snapshot)."""
+    """The small tables whole, read through one connection in one transaction."""
     with store.engine.connect() as conn:
         return Tables(
             _runs(conn),
