@@ -20,13 +20,16 @@ ConfigError with one line naming the file and the key.
 from __future__ import annotations
 
 import fnmatch
-import math
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfci.limits import LimitError, check_text
+
 CONFIG_FILE = "perfci.toml"
+TEXT_LIMIT = 4096  # characters of a glob, metric, commit or reason (a reason is stored)
 
 
 class ConfigError(ValueError):
@@ -86,7 +89,7 @@ _ACK = {"benchmark", "metric", "commit", "reason"}
 def _effect(where: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: min_effect must be a number, e.g. 0.03")
-    if not (math.isfinite(value) and 0 < value < 1):
+    if not 0 < value < 1:  # compared as it is: NaN fails, an integer of any size too
         raise ConfigError(f"{where}: min_effect must be between 0 and 1, e.g. 0.03")
     return float(value)
 
@@ -97,6 +100,10 @@ def _string(where: str, table: dict[str, Any], key: str, required: bool) -> str 
         return None
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: `{key}` must be a non-empty string")
+    try:
+        check_text(value, f"`{key}`", TEXT_LIMIT)
+    except LimitError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     return value
 
 
@@ -150,12 +157,18 @@ def load_config(directory: Path | None = None) -> Config:
     cannot be read or does not validate."""
     here = directory or Path.cwd()
     for path, inner in ((here / CONFIG_FILE, False), (here / "pyproject.toml", True)):
-        if not path.is_file():
-            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue  # no such file
+        if not stat.S_ISREG(mode):  # a FIFO would block, a folder cannot be read
+            raise ConfigError(f"{path.name}: not a regular file")
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path.name}: cannot read ({exc})") from None
+        except RecursionError:  # tomllib follows nested arrays by recursion
+            raise ConfigError(f"{path.name}: cannot read (nested too deeply)") from None
         if inner:
             tool = doc.get("tool", {})
             if not isinstance(tool, dict) or "perfci" not in tool:

@@ -8,12 +8,12 @@ truncated or hand-edited file never reaches the store half-understood.
 from __future__ import annotations
 
 import json
-import math
 from array import array
-from dataclasses import MISSING, asdict, dataclass, field
-from datetime import datetime
+from dataclasses import MISSING, asdict, astuple, dataclass, field
 from typing import Any, Literal
 
+from perfci import limits
+from perfci.limits import LimitError, check_text, check_time
 from perfci.stats.summary import Summary, summarize
 
 FORMAT = "perfci-run"
@@ -143,17 +143,57 @@ def parse_run(doc: dict[str, Any]) -> RunResult:
 
 
 def validated(result: RunResult) -> RunResult:
-    """`result`, once its times parse and each benchmark and metric appears once."""
+    """`result`, once every field fits the store (perfci.limits: text, integers, figures,
+    times, parameters, machine and environment) and each benchmark and metric appears
+    once. Both readers (perfci JSON and pytest-benchmark JSON) end here."""
+    try:
+        _check_limits(result)
+    except LimitError as exc:
+        raise ResultsError(str(exc)) from None
     _check_unique(result.benchmarks, result.outcomes)
-    times = [result.run.started_at, result.run.finished_at]
-    if result.commit is not None and result.commit.author_time is not None:
-        times.append(result.commit.author_time)
-    for text in times:
-        try:
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ResultsError(f"{text!r} is not an ISO 8601 time") from None
     return result
+
+
+def _check_limits(result: RunResult) -> None:
+    run, commit = result.run, result.commit
+    check_time(run.started_at, "run.started_at")
+    check_time(run.finished_at, "run.finished_at")
+    _check_record(run, "run", limits.RUN_TEXT)
+    if run.pr_number is not None:
+        limits.check_int(run.pr_number, "run.pr_number", 1, limits.INT32_MAX)
+    if run.load_average is not None:
+        limits.check_float(run.load_average, "run.load_average")
+    if commit is not None:
+        _check_record(commit, "commit", limits.COMMIT_TEXT)
+        if commit.author_time is not None:
+            check_time(commit.author_time, "commit.author_time")
+    limits.check_machine(result.machine)
+    limits.check_environment(result.environment)
+    for i, bench in enumerate(result.benchmarks):
+        where = f"benchmarks[{i}]"
+        _check_record(bench, where, limits.BENCHMARK_TEXT)
+        limits.check_json(bench.params, f"{where}.params")
+        for j, metric in enumerate(bench.metrics):
+            at = f"{where}.metrics[{j}]"
+            _check_record(metric, at, limits.METRIC_TEXT)
+            if metric.samples:
+                limits.check_figures(metric.samples, f"{at}.samples")
+            if metric.summary is not None:
+                summary = metric.summary
+                limits.check_int(summary.n, f"{at}.rounds", 1, limits.INT32_MAX)
+                figures = astuple(summary)[1:]
+                limits.check_figures(figures, f"{at} summary")
+    for i, outcome in enumerate(result.outcomes):
+        where = f"outcomes[{i}]"
+        _check_record(outcome, where, {**limits.BENCHMARK_TEXT, "reason": None})
+        limits.check_json(outcome.params, f"{where}.params")
+
+
+def _check_record(record: object, where: str, text: dict[str, int | None]) -> None:
+    for name, limit in text.items():
+        value = getattr(record, name)
+        if isinstance(value, str):
+            check_text(value, f"{where}.{name}", limit)
 
 
 def _check_unique(benchmarks: tuple[BenchmarkResult, ...], outcomes: tuple[Outcome, ...]) -> None:
@@ -235,8 +275,8 @@ def _outcome(doc: object, index: int) -> Outcome:
 
 
 def _samples(value: object, where: str) -> tuple[float, ...]:
-    """A non-empty list of finite numbers as floats; checked at C speed (this is the
-    ingest hot path: millions of samples)."""
+    """A non-empty list of numbers as floats, converted at C speed (this is the ingest hot
+    path: millions of samples); `validated` checks that they are finite and in range."""
     problem = f"{where}.samples must be a non-empty list of finite numbers"
     if not isinstance(value, list) or not value or any(v is True or v is False for v in value):
         raise ResultsError(problem)
@@ -244,8 +284,6 @@ def _samples(value: object, where: str) -> tuple[float, ...]:
         converted = array("d", value)
     except (TypeError, OverflowError):  # a string or null; an integer beyond float range
         raise ResultsError(problem) from None
-    if not all(map(math.isfinite, converted)):
-        raise ResultsError(problem)
     return tuple(converted)
 
 

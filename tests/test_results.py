@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from factories import benchmark, run, sha
 
+from perfci.limits import FIGURE_MAX, FIGURE_MIN
 from perfci.results import FORMAT, FORMAT_VERSION, Outcome, ResultsError, parse_run
 
 DELETE = object()
@@ -179,10 +180,20 @@ def test_nan_and_infinity_spelled_in_the_json_text_are_refused() -> None:
         parse_error(bad)
 
 
-def test_large_finite_samples_are_accepted() -> None:
-    """Every sample is finite; only their sum overflows."""
-    parsed = parse_run(mutated(SAMPLES, [1e308, 1e308]))
-    assert parsed.benchmarks[0].metrics[0].samples == (1e308, 1e308)
+def test_samples_at_the_edges_of_the_figure_range_are_accepted() -> None:
+    """Every sample is within range; only their sum would overflow a narrower type."""
+    edges = [FIGURE_MAX, FIGURE_MAX, -FIGURE_MAX, FIGURE_MIN, -FIGURE_MIN, 0.0, -0.0]
+    parsed = parse_run(mutated(SAMPLES, edges))
+    assert parsed.benchmarks[0].metrics[0].samples == tuple(edges)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [5e-324, -5e-324, 2.2e-308, FIGURE_MIN / 2, FIGURE_MAX * 2, -FIGURE_MAX * 2, 1e308],
+)
+def test_subnormal_and_huge_samples_are_refused(value: float) -> None:
+    message = parse_error(mutated(SAMPLES, [1.0, value, 2.0]))
+    assert message.startswith("benchmarks[0].metrics[0].samples must be zero or of a magnitude")
 
 
 @pytest.mark.parametrize("direction", ["down", "Lower", None, 1, DELETE])

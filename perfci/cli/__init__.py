@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 success, 1 a regression (with --fail-on-regression) or failed
     benchmarks, 2 bad input or usage (one line on stderr, nothing written)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _printable_stdout()
     try:
         code = _run(args_list)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
@@ -100,6 +102,13 @@ def _run(args_list: list[str]) -> int:
         print("perfci: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _printable_stdout() -> None:
+    """Text that cannot be encoded (a file name's undecodable bytes come in as lone
+    surrogates) is printed backslash-escaped, as stderr already does, not a traceback."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 def _reader_gone() -> int:

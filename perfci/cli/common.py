@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import stat
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perfci.context import resolve_commit, with_git_metadata
-from perfci.results import CommitInfo, RunResult, is_sha
+from perfci.results import CommitInfo, ResultsError, RunResult, is_sha
 from perfci.store.engine import DEFAULT_URL
 
 if TYPE_CHECKING:
@@ -47,6 +50,57 @@ def add_commit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--machine", metavar="NAME", help="label for the machine (its hardware fingerprint stays)"
     )
+
+
+def read_results(path: Path) -> RunResult:
+    """The results file at `path` (perfci or pytest-benchmark JSON); ResultsError naming
+    it for anything else. Only a regular file is opened: a FIFO or a device would block
+    or never end. JSON nested past what the decoder can follow is one line too."""
+    from perfci.store.importers import load_results_file
+
+    try:
+        mode: int | None = path.stat().st_mode
+    except OSError:
+        mode = None  # the reader says why it cannot be read
+    except ValueError:  # a NUL in the path
+        raise ResultsError(f"{str(path)[:80]!r}: not a file name") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ResultsError(f"{path}: not a regular file")
+    try:
+        return load_results_file(path)
+    except RecursionError:
+        raise ResultsError(f"{path}: nested too deeply to be a results file") from None
+
+
+def pr_number_arg(value: str) -> int:
+    """--pr N (an argparse type): a pull-request number in ASCII digits; `int` would take
+    '١٢' and str.isdigit '²', which `int` then refuses."""
+    from perfci.github.event import ContextError, parse_pr_number
+
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a pull-request number")
+    try:
+        return parse_pr_number(text)
+    except ContextError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def github_output(fields: Mapping[str, object]) -> str:
+    """`fields` as lines for $GITHUB_OUTPUT: `key=value`, or GitHub's documented
+    `key<<DELIMITER` form for a value with a line break, with a delimiter the value does
+    not contain, so no value can end its own line and set another output."""
+    lines = []
+    for key, value in fields.items():
+        if not key.isidentifier():
+            raise UsageError(f"{key!r} is not an output name")
+        text = "" if value is None else str(value)
+        if "\n" in text or "\r" in text:
+            delimiter = f"ghadelimiter_{uuid.uuid4().hex}"
+            lines += [f"{key}<<{delimiter}", text, delimiter]
+        else:
+            lines.append(f"{key}={text}")
+    return "\n".join(lines) + "\n"
 
 
 def commit_ref(value: str, flag: str) -> str:

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from perfci.cli.common import commit_ref
-from perfci.github.event import parse_pr_number, pull_context
+from perfci.cli.common import commit_ref, github_output, pr_number_arg
+from perfci.github.event import pull_context
 
 
 def register(sub: Any) -> None:
@@ -16,9 +16,9 @@ def register(sub: Any) -> None:
         help="print the PR number, base, head, merge-base and run URL of this CI run",
         description="Reads $GITHUB_EVENT_PATH and the Actions environment; flags override. "
         "The merge-base comes from git when not given. Default output: key=value lines "
-        "for $GITHUB_OUTPUT.",
+        "for $GITHUB_OUTPUT (a value with a line break in GitHub's key<<DELIMITER form).",
     )
-    parser.add_argument("--pr", metavar="N")
+    parser.add_argument("--pr", metavar="N", type=pr_number_arg)
     parser.add_argument("--repo", metavar="OWNER/NAME")
     parser.add_argument("--base", metavar="REF", help="base commit (a sha, branch, tag...)")
     parser.add_argument("--head", metavar="REF", help="head commit")
@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
 
     context = pull_context(
         overrides={
-            "pr_number": parse_pr_number(args.pr) if args.pr is not None else None,
+            "pr_number": args.pr,
             "repository": args.repo,
             "base_sha": sha(args.base, "--base"),
             "head_sha": sha(args.head, "--head"),
@@ -46,6 +46,5 @@ def handle(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"format_version": 1, **fields}, indent=2))
     else:
-        for key, value in fields.items():
-            print(f"{key}={'' if value is None else value}")
+        print(github_output(fields), end="")
     return 0

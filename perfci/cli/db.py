@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-
-from perfci.cli.common import UsageError, add_db_option
-from perfci.store.engine import describe_url, make_engine, resolve_url
-from perfci.store.migrate import current_revision, head_revision, upgrade
+from perfci.cli.common import add_db_option
+from perfci.store import open_store, schema_revision, upgrade_store
+from perfci.store.migrate import head_revision
 
 
 def register(sub: Any) -> None:
@@ -28,23 +23,12 @@ def register(sub: Any) -> None:
     current.set_defaults(handler=handle_current)
 
 
-@contextmanager
-def _engine(url: str | None) -> Iterator[Engine]:
-    """The store's engine; a database that cannot be reached is one line for the user."""
-    resolved = resolve_url(url)
-    engine = make_engine(resolved)
-    try:
-        yield engine
-    except DBAPIError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise UsageError(f"cannot open the store at {describe_url(resolved)}: {reason}") from None
-    finally:
-        engine.dispose()
-
-
 def handle_upgrade(args: argparse.Namespace) -> int:
-    with _engine(args.db) as engine:
-        before, after = upgrade(engine)
+    store = open_store(args.db, upgrade=False)
+    try:
+        before, after = upgrade_store(store)
+    finally:
+        store.close()
     if before == after:
         print(f"schema already at {after} (head)")
     else:
@@ -53,8 +37,11 @@ def handle_upgrade(args: argparse.Namespace) -> int:
 
 
 def handle_current(args: argparse.Namespace) -> int:
-    with _engine(args.db) as engine, engine.connect() as conn:
-        current = current_revision(conn)
+    store = open_store(args.db, upgrade=False)
+    try:
+        current = schema_revision(store)
+    finally:
+        store.close()
     head = head_revision()
     if current is None:
         print(f"empty database (head is {head}; 'perfci db upgrade' creates the schema)")

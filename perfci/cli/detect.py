@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from perfci.alerts import RECHECK, AlertRow, AlertsError, SeriesState, check_history
 from perfci.cli.common import UsageError, add_db_option
 from perfci.config import ConfigError, load_config
+from perfci.limits import FIGURE_MAX, FIGURE_MIN, is_figure
 from perfci.stats.changepoint import (
     MIN_AFTER,
     MIN_BEFORE,
@@ -65,8 +68,12 @@ class Series:
 
 
 def read_series(path: Path) -> Series:
-    """The `value` (and `commit`) columns of a CSV file; UsageError with the reason."""
+    """The `value` (and `commit`) columns of a CSV file; UsageError with the reason. Only
+    a regular file is opened (a FIFO would block); a value must be a figure the
+    detector's logarithms and ratios can hold (perfci.limits.is_figure)."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise UsageError(f"{path}: not a regular file")
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             if reader.fieldnames is None or "value" not in reader.fieldnames:
@@ -77,9 +84,15 @@ def read_series(path: Path) -> Series:
     values = []
     for number, row in enumerate(rows, start=2):
         try:
-            values.append(float(row["value"] or ""))
+            value = float(row["value"] or "")
         except ValueError:
             raise UsageError(f"{path}: line {number}: {row['value']!r} is not a number") from None
+        if math.isfinite(value) and not is_figure(value):  # the detector names the others
+            raise UsageError(
+                f"{path}: line {number}: {row['value']!r} is not zero nor of a magnitude "
+                f"between {FIGURE_MIN:g} and {FIGURE_MAX:g}"
+            )
+        values.append(value)
     if not values:
         raise UsageError(f"{path}: no values")
     has_commit = "commit" in (reader.fieldnames or [])

@@ -6,9 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from perfci.cli.common import add_commit_options, add_db_option, apply_commit_options
+from perfci.cli.common import (
+    add_commit_options,
+    add_db_option,
+    apply_commit_options,
+    read_results,
+)
 from perfci.store import open_store
-from perfci.store.importers import load_results_file
 from perfci.store.ingest import ingest_runs
 
 
@@ -27,7 +31,7 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     # Every file is read and checked before the store is touched.
-    results = [apply_commit_options(load_results_file(f), args, str(f)) for f in args.files]
+    results = [apply_commit_options(read_results(f), args, str(f)) for f in args.files]
     store = open_store(args.db)
     try:
         stored = ingest_runs(store, results)

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from perfci.cli.common import UsageError, github_client
+from perfci.cli.common import UsageError, github_client, pr_number_arg
 from perfci.github.artifact import PULLS, keep_pull_results, read_pull_results
+from perfci.github.client import GitHubError
 from perfci.github.comment import pull_head_sha
-from perfci.github.event import check_sha, parse_pr_number, pull_context
+from perfci.github.event import check_sha, pull_context
+from perfci.results import is_sha
 
 
 def register(sub: Any) -> None:
@@ -26,7 +28,9 @@ def register(sub: Any) -> None:
         f"check: exit 2 and nothing written.",
     )
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT", help="folder of results")
-    parser.add_argument("--pr", metavar="N", required=True, help="pull-request number")
+    parser.add_argument(
+        "--pr", metavar="N", required=True, type=pr_number_arg, help="pull-request number"
+    )
     parser.add_argument("--head-sha", metavar="SHA", required=True, help="its head commit (full)")
     parser.add_argument(
         "--into", type=Path, metavar="DIR", required=True, help="checkout of perfci-data"
@@ -36,7 +40,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    number = parse_pr_number(args.pr)
+    number: int = args.pr
     head = check_sha(args.head_sha, "--head-sha")
     if len(head) != 40:
         raise UsageError(f"--head-sha must be the full 40-character sha, not {head!r}")
@@ -48,13 +52,18 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("no repository: set $GITHUB_REPOSITORY or pass --repo OWNER/NAME")
     with github_client(context.api_url) as client:
         current = pull_head_sha(client, context.repository, number)
+    if not is_sha(current):
+        raise GitHubError(f"GitHub's answer for pull request #{number} names no head commit")
     if current != head:
         print(
-            f"perfci: pull request #{number} has moved on to {current[:12] or 'another commit'}; "
+            f"perfci: pull request #{number} has moved on to {current[:12]}; "
             f"not keeping results of {head[:12]}",
             file=sys.stderr,
         )
         return 0
-    kept = keep_pull_results(results, args.into)
+    try:
+        kept = keep_pull_results(results, args.into)
+    except OSError as exc:
+        raise UsageError(f"cannot write into --into {args.into}: {exc.strerror or exc}") from None
     print(f"kept {len(kept)} results file(s) of #{number} at {head[:12]} in {kept[0].parent}")
     return 0

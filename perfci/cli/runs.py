@@ -8,6 +8,7 @@ from typing import Any
 from perfci.cli.common import UsageError, add_db_option
 from perfci.report.text import run_summary, runs_table
 from perfci.store import open_store
+from perfci.store.engine import describe_url
 from perfci.store.queries import get_run, list_runs, run_metrics, run_outcomes
 
 
@@ -28,11 +29,11 @@ def handle(args: argparse.Namespace) -> int:
     try:
         if args.show is None:
             runs = list_runs(store, args.limit)
-            print(runs_table(runs) if runs else f"No runs stored in {store.url}.")
+            print(runs_table(runs) if runs else f"No runs stored in {describe_url(store.url)}.")
             return 0
         run = get_run(store, args.show)
         if run is None:
-            raise UsageError(f"no run {args.show} in {store.url}")
+            raise UsageError(f"no run {args.show} in {describe_url(store.url)}")
         print(run_summary(run, run_metrics(store, run.id), run_outcomes(store, run.id)))
     finally:
         store.close()

@@ -35,7 +35,10 @@ def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults
     for path in paths:
         if path.is_symlink() or not path.is_file():
             raise ResultsError(f"{path}: not a plain file")
-        result = load_results_file(path)
+        try:
+            result = load_results_file(path)
+        except RecursionError:
+            raise ResultsError(f"{path}: nested too deeply to be a results file") from None
         run = result.run
         sha = result.commit.sha if result.commit else None
         if run.trigger != "pull_request" or run.pr_number != number or sha != head_sha:
@@ -50,14 +53,29 @@ def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults
 def keep_pull_results(results: PullResults, data: Path) -> list[Path]:
     """Write the checked runs under `data` (a checkout of perfci-data) as
     pulls/<number>/<head sha>-<name>.json, re-serialised: only what perfci read is kept.
-    A run kept before is written again with the same content."""
+    A run kept before is written again with the same content. All files or none: each is
+    serialised and written beside its place first, then moved into it; OSError (the
+    folder cannot be written) leaves nothing behind."""
     folder = data / PULLS / str(results.number)
     names = [f"{results.head_sha}-{slug(path.stem, 80)}.json" for path, _ in results.files]
     if len(set(names)) < len(names):
         raise ResultsError(f"two results files would both be kept as {folder}/<same name>")
+    texts = []
+    for path, result in results.files:
+        try:
+            texts.append(result.to_json() + "\n")
+        except ValueError as exc:  # a value JSON cannot spell; parsing refuses these
+            raise ResultsError(f"{path}: cannot be written back ({exc})") from None
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, (_, result) in zip(names, results.files, strict=True):
-        (folder / name).write_text(result.to_json() + "\n", encoding="utf-8")
-        written.append(folder / name)
-    return written
+    staged: list[Path] = []
+    try:
+        for name, text in zip(names, texts, strict=True):
+            temporary = folder / f".{name}.partial"
+            staged.append(temporary)
+            temporary.write_text(text, encoding="utf-8")
+        for name, temporary in zip(names, staged, strict=True):
+            temporary.replace(folder / name)
+    finally:
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
+    return [folder / name for name in names]

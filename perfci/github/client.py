@@ -4,6 +4,10 @@ Retries follow GitHub's guidance: 5xx and connection errors back off exponential
 jitter; a secondary rate limit (403/429 with `Retry-After`, or `x-ratelimit-remaining: 0`
 with `x-ratelimit-reset`) waits as told. Attempts and total waiting are both bounded.
 The token lives only in the Authorization header: it never appears in messages.
+
+A redirect is not followed (the token goes only to the API URL it was given) and is not
+success either: a renamed or moved repository answers 301, which is one clear line, as
+is a successful answer whose body is not JSON.
 """
 
 from __future__ import annotations
@@ -62,6 +66,42 @@ def _describe(response: httpx.Response) -> str:
     return f"{request.method} {request.url.path} answered {response.status_code}{detail}"
 
 
+def _redirected(response: httpx.Response, failure: str) -> str:
+    where = response.headers.get("location", "")
+    to = f" to {' '.join(where.split())[:200]}" if where else ""
+    return (
+        f"{failure}: redirected{to}, which perfci does not follow (was the repository "
+        "renamed or moved? name it as it is now)"
+    )
+
+
+def _checked_json(response: httpx.Response) -> httpx.Response:
+    """`response` when its body is empty or JSON (every answer perfci asks for is)."""
+    if response.content:
+        try:
+            response.json()
+        except ValueError:  # not JSON, or not UTF-8
+            request = response.request
+            raise GitHubError(
+                f"{request.method} {request.url.path} answered {response.status_code} "
+                "with a body that is not JSON"
+            ) from None
+    return response
+
+
+def json_object(response: httpx.Response, *required: str) -> dict[str, Any]:
+    """The JSON object `response` answered, with each of `required`; GitHubError else."""
+    data = response.json() if response.content else None
+    request = response.request
+    what = f"{request.method} {request.url.path}"
+    if not isinstance(data, dict):
+        raise GitHubError(f"{what} did not answer a JSON object")
+    for key in required:
+        if data.get(key) is None:
+            raise GitHubError(f"{what} answered without `{key}`")
+    return data
+
+
 class GitHubClient:
     def __init__(
         self,
@@ -105,9 +145,11 @@ class GitHubClient:
                 wait = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
                 wait *= 0.5 + policy.jitter()
             else:
-                if response.status_code < 400:
-                    return response
+                if response.status_code < 300:
+                    return _checked_json(response)
                 failure = _describe(response)
+                if response.status_code < 400:
+                    raise GitHubError(_redirected(response, failure))
                 asked = _retry_after(response, time.time())
                 if response.status_code in (403, 429) and asked is not None:
                     wait = asked  # a rate limit: wait as long as GitHub says

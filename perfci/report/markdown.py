@@ -2,7 +2,7 @@
 
 Benchmark names, parameters and commit subjects come from the repository under test, so
 every piece of text from them is escaped: no Markdown or HTML from a name can render,
-link, ping someone or break the table.
+link, ping someone, reference an issue or break the table.
 """
 
 from __future__ import annotations
@@ -15,14 +15,22 @@ from perfci.compare import Baseline, Comparison
 from perfci.report.text import ORDER, params_text, process_wide_note, unmeasured_note
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# GitHub links `@name` (a mention), `#123` and `GH-123` (issues) and `name@host.tld`
+# (e-mail) in the rendered text, where an entity such as &#64; is an `@` again. A word
+# joiner (U+2060, invisible, no break) right after the `@`, `#` or `GH-` leaves the
+# text as it reads while no longer matching any of them.
+_LINKING = re.compile(r"@|#(?=\d)|\bGH-(?=\d)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def escape(text: str) -> str:
-    """Plain text safe inside Markdown and a table cell: HTML-escaped, Markdown
-    punctuation backslash-escaped, `@` and line breaks neutralised."""
+    """Plain text safe inside Markdown and a table cell: `<`, `>` and `&` HTML-escaped,
+    Markdown punctuation backslash-escaped, line breaks flattened, `:` an entity (no
+    URL autolink), and mentions, issue references and e-mail addresses unlinked."""
     flat = " ".join(text.split())
-    escaped = _SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
-    return escaped.replace("@", "&#64;").replace(":", "&#58;")
+    unlinked = _LINKING.sub(lambda m: m.group(0) + WORD_JOINER, flat)
+    escaped = _SPECIAL.sub(r"\\\1", html.escape(unlinked, quote=False))
+    return escaped.replace(":", "&#58;")
 
 
 def _ratio(c: Comparison) -> str:
