@@ -6,51 +6,50 @@ median; a commit with three runs gives three points), ordered along the first-pa
 chain of the branch's newest run; a change is placed only between commits. A different
 environment fingerprint between consecutive runs (new torch, new OS) is recorded as an
 `environment` alert and starts a new segment: the detector never compares values across
-it, so such a change is not blamed on a commit. Within a segment the detector
-(`perfci.stats.changepoint.check_tail`) re-checks only the newest `recheck` tails after
-the last alert, as CI does after each run (every tail with `recheck=None`); an alert
-already stored for the same series, commit and kind is not written again. A change whose
-first run follows commits without runs is attributed to the range
-last_good_commit..commit; a drift (values that moved gradually, `shape` `drift`) to the
-range from the first commit of the values that drifted to the commit where the change
-is placed. A drift found again in the segment its open alert began is that drift going
-on: the alert moves to the newest change and its magnitude grows. `check_history` also
-says, per series, how many runs its open segment has and how many more it needs before
-a change in it can be judged.
+it, so such a change is not blamed on a commit. Within a segment the detector takes its
+incremental steps (`perfci.stats.incremental.step`, the steps `replay` takes) on only
+the newest `recheck` tails after the last alert, as CI does after each run (every tail
+with `recheck=None`); an alert already stored for the same series, commit and kind is
+not written again. A change whose first run follows commits without runs is attributed
+to the range last_good_commit..commit; a drift (values that moved gradually, `shape`
+`drift`) to the range from the first commit of the values that drifted to the commit
+where the change is placed. A drift found again in the segment its open alert began is
+that drift going on: the alert moves to the newest change and its magnitude grows.
+`check_history` also says, per series, how many runs its open segment has and how many
+more it needs before a change in it can be judged. The store's rows are read and written by
+`perfci.store.alert_rows`; this module is the policy.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import insert, select, update
+import numpy as np
 
 from perfci.config import Config
-from perfci.stats.changepoint import (
-    MIN_AFTER,
-    MIN_BEFORE,
-    MIN_EFFECT,
-    ChangePoint,
-    Kind,
-    Shape,
-    check_tail,
-    continued,
-    coverage,
-)
+from perfci.stats.change import ChangePoint
+from perfci.stats.coverage import coverage
+from perfci.stats.incremental import Segment, step
+from perfci.stats.segments import MIN_EFFECT, Direction, Kind, Shape, cuts_of
 from perfci.store import Store
-from perfci.store.engine import write_transaction
-from perfci.store.models import (
-    Alert,
-    Benchmark,
-    Commit,
-    Machine,
-    Measurement,
-    Run,
-    table_of,
+from perfci.store.alert_rows import (
+    BenchmarkName,
+    MovedAlert,
+    NewAlert,
+    SeriesKey,
+    SeriesPoint,
+    acknowledge_open,
+    benchmark_names,
+    listed_alerts,
+    machine_fingerprints,
+    machine_names,
+    metric_directions,
+    series_points,
+    stored_alerts,
+    write_alerts,
 )
 from perfci.store.queries import branch_tip, first_parent_chain
 
@@ -112,20 +111,9 @@ class History:
     series: list[SeriesState]
 
 
-@dataclass
-class _Point:
-    position: int  # along the chain, oldest first
-    started_at: datetime
-    commit_id: int
-    sha: str
-    environment_id: int
-    machine_id: int
-    value: float
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Found:
-    series: tuple[int, str, str]
+    series: SeriesKey
     machine_id: int
     commit_id: int
     last_good_id: int | None
@@ -138,6 +126,7 @@ class _Found:
 
 
 _Stored = dict[tuple[int, str], _Found]  # one series' stored alerts by (commit id, kind)
+_CHANGES = ("regression", "improvement")
 
 
 def branch_head(store: Store, branch: str) -> str:
@@ -149,64 +138,25 @@ def branch_head(store: Store, branch: str) -> str:
     return sha
 
 
-def _series(store: Store, chain: list[str]) -> dict[tuple[int, str, str], list[_Point]]:
-    """Every series along the chain: (benchmark id, metric, machine fingerprint) → points."""
-    position = {sha: i for i, sha in enumerate(reversed(chain))}
-    query = (
-        select(
-            Measurement.benchmark_id,
-            Measurement.metric,
-            Machine.fingerprint,
-            Run.started_at,
-            Commit.id,
-            Commit.sha,
-            Run.environment_id,
-            Run.machine_id,
-            Measurement.median,
-        )
-        .join(Run, Run.id == Measurement.run_id)
-        .join(Commit, Commit.id == Run.commit_id)
-        .join(Machine, Machine.id == Run.machine_id)
-        .where(Commit.sha.in_(chain))
-    )
-    out: dict[tuple[int, str, str], list[_Point]] = defaultdict(list)
-    with store.engine.connect() as conn:
-        for bench, metric, fp, started, cid, sha, env, mid, median in conn.execute(query):
-            if median is None or not median > 0:
-                continue
-            out[(bench, metric, fp)].append(
-                _Point(position[sha], started, cid, sha, env, mid, float(median))
-            )
-    for points in out.values():
-        points.sort(key=lambda p: (p.position, p.started_at))
-    return out
-
-
-def _directions(store: Store) -> dict[tuple[int, str], str]:
-    query = select(Measurement.benchmark_id, Measurement.metric, Measurement.direction).distinct()
-    with store.engine.connect() as conn:
-        return {(b, m): d for b, m, d in conn.execute(query)}
-
-
-def _last_good(points: list[_Point], index: int) -> int | None:
+def _last_good(points: list[SeriesPoint], index: int) -> int | None:
     """The previous run's commit when commits without runs lie between the two."""
     before, after = points[index - 1], points[index]
     return before.commit_id if after.position - before.position > 1 else None
 
 
 def _scan(
-    key: tuple[int, str, str],
-    points: list[_Point],
+    key: SeriesKey,
+    points: list[SeriesPoint],
     direction: str,
     stored: _Stored,
     min_effect: float,
     recheck: int | None,
 ) -> tuple[list[_Found], int]:
     """The alerts of one series, and where its open segment begins: environment changes,
-    and each change the detector finds in the tails it re-checks after the last stored
-    alert (one value per run, a change only between commits); a drift that keeps going
-    grows the drift alert its segment began at (`alert_id` set when that one is
-    stored)."""
+    and each change the detector's steps find in the tails it re-checks after the last
+    stored alert (one value per run, a change only between commits); a drift that keeps
+    going grows the drift alert its segment began at (`alert_id` set when that one is
+    stored), unless that alert is no longer open."""
     found: list[_Found] = []
     start = 0
     for i in range(1, len(points)):
@@ -233,53 +183,47 @@ def _scan(
     start = max([start, *(i for i in stored_at if i >= start)])
     opened = [stored.get((points[start].commit_id, kind)) for kind in _CHANGES]
     previous = next((f for f in opened if f is not None), None)  # the alert the segment began at
-    values = [p.value for p in points]
-    commits = [p.commit_id for p in points]
-    first_end = start + MIN_BEFORE + MIN_AFTER
+    growing = previous if previous is not None and previous.status == "open" else None
+    segment = Segment(start, None if growing is None else _as_change(growing, start))
+    values = np.asarray([p.value for p in points], dtype=np.float64)
+    cuts = cuts_of([p.commit_id for p in points], len(points))
+    first_end = segment.first_end
     if recheck is not None:
         first_end = max(first_end, len(points) - recheck + 1)
     for end in range(first_end, len(points) + 1):
-        change = check_tail(
-            values[:end],
-            start,
-            direction,  # type: ignore[arg-type]
-            min_effect,
-            groups=commits[:end],
-        )
-        if change is None:
+        done = step(values, end, segment, cast(Direction, direction), min_effect, cuts)
+        if done is None:
             continue
-        i = change.index
-        drift = change.shape == "drift"
+        change, i = done.change, done.change.index
+        if done.grown and previous is not None:
+            # the open drift the segment began at, grown: it keeps its first commit (an
+            # acknowledged one that goes on is a new alert)
+            good, alert_id = previous.last_good_id, previous.alert_id
+            if found and found[-1] is previous:
+                found.pop()
+        else:
+            drift = change.shape == "drift"
+            good = points[change.start].commit_id if drift else _last_good(points, i)
+            alert_id = None
         here = _Found(
             key,
             points[i].machine_id,
             points[i].commit_id,
-            points[change.start].commit_id if drift else _last_good(points, i),
+            good,
             change.kind,
             change.ratio,
             None,
             change.shape,
+            alert_id,
         )
-        # an open drift found again in the segment it began is that drift, grown (an
-        # acknowledged one that goes on is a new alert)
-        if previous is not None and previous.status == "open":
-            grown = continued(_as_change(previous, start), change)
-            if grown is not None:
-                here = dataclasses.replace(
-                    here,
-                    last_good_id=previous.last_good_id,
-                    magnitude=grown.ratio,
-                    alert_id=previous.alert_id,
-                )
-                if found and found[-1] is previous:
-                    found.pop()
         found.append(here)
-        previous, start = here, i
-    return found, start
+        previous, segment = here, done.segment
+    return found, segment.start
 
 
 def _as_change(alert: _Found, index: int) -> ChangePoint:
-    """An alert of the series as the detector's change at `index`, for `continued`."""
+    """An alert of the series as the detector's change at `index`, for the drift that a
+    step may find it growing into."""
     kind, shape = cast(Kind, alert.kind), cast(Shape, alert.shape)
     return ChangePoint(index, kind, alert.magnitude, 0.0, shape)
 
@@ -310,19 +254,31 @@ def check_history(
     """`update_alerts`, and what each series can be judged for (`SeriesState`)."""
     config = config or Config()
     chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
-    series = _series(store, chain)
-    directions = _directions(store)
-    machine_of = _machine_fingerprints(store)
-    labels = _labels(store)
-    stored: dict[tuple[int, str, str], _Stored] = defaultdict(dict)
-    for f in _stored_alerts(store, machine_of):
+    series = series_points(store, chain)
+    directions = metric_directions(store)
+    machine_of = machine_fingerprints(store)
+    benchmarks = benchmark_names(store)
+    stored: dict[SeriesKey, _Stored] = defaultdict(dict)
+    for a in stored_alerts(store):
+        f = _Found(
+            (a.benchmark_id, a.metric, machine_of[a.machine_id]),
+            a.machine_id,
+            a.commit_id,
+            a.last_good_commit_id,
+            a.kind,
+            a.magnitude,
+            a.reason,
+            a.shape,
+            a.id,
+            a.status,
+        )
         stored[f.series][(f.commit_id, f.kind)] = f
     new: list[_Found] = []
     grown: list[_Found] = []
-    opened: dict[tuple[int, str, str], int] = {}
+    opened: dict[SeriesKey, int] = {}
     for key, points in series.items():
         direction = directions.get((key[0], key[1]), "lower")
-        effect = config.min_effect_for(labels[key[0]], min_effect)
+        effect = config.min_effect_for(_name(benchmarks[key[0]]), min_effect)
         found, opened[key] = _scan(key, points, direction, stored[key], effect, recheck)
         for f in found:
             if (f.commit_id, f.kind) in stored[key]:
@@ -330,33 +286,26 @@ def check_history(
             stored[key][(f.commit_id, f.kind)] = f
             (new if f.alert_id is None else grown).append(f)
     now = datetime.now(UTC).replace(tzinfo=None)
-    rows = [
-        {
-            "benchmark_id": f.series[0],
-            "metric": f.series[1],
-            "machine_id": f.machine_id,
-            "commit_id": f.commit_id,
-            "last_good_commit_id": f.last_good_id,
-            "kind": f.kind,
-            "shape": f.shape,
-            "magnitude": f.magnitude,
-            "status": "open",
-            "reason": f.reason,
-            "detected_at": now,
-        }
-        for f in new
-    ]
-    table = table_of(Alert)
-    with write_transaction(store.engine) as conn:
-        if rows:
-            conn.execute(insert(table), rows)
-        for f in grown:  # the drift goes on: its alert moves to the newest change, grown
-            conn.execute(
-                update(table)
-                .where(table.c.id == f.alert_id)
-                .values(commit_id=f.commit_id, magnitude=f.magnitude, detected_at=now)
+    write_alerts(  # a drift that goes on: its alert moves to the newest change, grown
+        store,
+        [
+            NewAlert(
+                f.series[0],
+                f.series[1],
+                f.machine_id,
+                f.commit_id,
+                f.last_good_id,
+                f.kind,
+                f.shape,
+                f.magnitude,
+                f.reason,
             )
-    _acknowledge(store, config, labels)
+            for f in new
+        ],
+        [MovedAlert(f.alert_id, f.commit_id, f.magnitude) for f in grown if f.alert_id is not None],
+        now,
+    )
+    _acknowledge(store, config, benchmarks)
     new_keys = {
         (f.series[0], f.series[1], f.machine_id, f.commit_id, f.kind) for f in (*new, *grown)
     }
@@ -365,21 +314,17 @@ def check_history(
         for key, row in list_alerts(store, new_keys)
         if (key[0], key[1], machine_of[key[2]]) in series
     ]
-    return History(alerts, _states(store, series, opened))
+    return History(alerts, _states(store, series, opened, benchmarks))
 
 
 def _states(
     store: Store,
-    series: dict[tuple[int, str, str], list[_Point]],
-    opened: dict[tuple[int, str, str], int],
+    series: dict[SeriesKey, list[SeriesPoint]],
+    opened: dict[SeriesKey, int],
+    benchmarks: dict[int, BenchmarkName],
 ) -> list[SeriesState]:
     """Each series' `SeriesState`, in the order of its benchmark, metric and machine."""
-    with store.engine.connect() as conn:
-        names = {i: str(name) for i, name in conn.execute(select(Machine.id, Machine.name))}
-        benchmarks = conn.execute(
-            select(Benchmark.id, Benchmark.suite, Benchmark.name, Benchmark.params)
-        ).all()
-    label = {i: _label(suite, name, params) for i, suite, name, params in benchmarks}
+    names = machine_names(store)
     states = []
     for key, points in series.items():
         start = opened[key]
@@ -393,7 +338,7 @@ def _states(
         needs = coverage(len(points), [start], commits).needs
         states.append(
             SeriesState(
-                label[key[0]],
+                _label(benchmarks[key[0]]),
                 key[1],
                 names[points[-1].machine_id],
                 len(points),
@@ -406,67 +351,25 @@ def _states(
     return sorted(states, key=lambda s: (s.benchmark, s.metric, s.machine))
 
 
-_CHANGES = ("regression", "improvement")
+def _name(benchmark: BenchmarkName) -> str:
+    """suite::name, as configuration names a benchmark."""
+    return f"{benchmark.suite}::{benchmark.name}"
 
 
-def _stored_alerts(store: Store, machine_of: dict[int, str]) -> list[_Found]:
-    query = select(
-        Alert.id,
-        Alert.benchmark_id,
-        Alert.metric,
-        Alert.machine_id,
-        Alert.commit_id,
-        Alert.last_good_commit_id,
-        Alert.kind,
-        Alert.magnitude,
-        Alert.reason,
-        Alert.shape,
-        Alert.status,
-    )
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        _Found((b, metric, machine_of[mid]), mid, cid, good, kind, size, why, shape, id_, status)
-        for id_, b, metric, mid, cid, good, kind, size, why, shape, status in rows
-    ]
-
-
-def _label(suite: str, name: str, params: str) -> str:
+def _label(benchmark: BenchmarkName) -> str:
     """suite::name[params], as reports show a benchmark."""
-    return f"{suite}::{name}" + (f"[{params}]" if params not in ("{}", "") else "")
+    params = benchmark.params
+    return _name(benchmark) + (f"[{params}]" if params not in ("{}", "") else "")
 
 
-def _labels(store: Store) -> dict[int, str]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(Benchmark.id, Benchmark.suite, Benchmark.name))
-        return {i: f"{suite}::{name}" for i, suite, name in rows}
-
-
-def _acknowledge(store: Store, config: Config, labels: dict[int, str]) -> None:
+def _acknowledge(store: Store, config: Config, benchmarks: dict[int, BenchmarkName]) -> None:
     """Open regression and improvement alerts that an acknowledgement matches become
     `acknowledged`, with its reason."""
     if not config.acknowledgements:
         return
-    table = table_of(Alert)
-    query = (
-        select(Alert.id, Alert.benchmark_id, Alert.metric, Commit.sha)
-        .join(Commit, Commit.id == Alert.commit_id)
-        .where(Alert.status == "open", Alert.kind != "environment")
+    acknowledge_open(
+        store, lambda bench, metric, sha: config.acknowledged(_name(benchmarks[bench]), metric, sha)
     )
-    with write_transaction(store.engine) as conn:
-        for alert_id, bench, metric, sha in conn.execute(query).all():
-            reason = config.acknowledged(labels[bench], metric, sha)
-            if reason is not None:
-                conn.execute(
-                    update(table)
-                    .where(table.c.id == alert_id)
-                    .values(status="acknowledged", reason=reason)
-                )
-
-
-def _machine_fingerprints(store: Store) -> dict[int, str]:
-    with store.engine.connect() as conn:
-        return {i: fp for i, fp in conn.execute(select(Machine.id, Machine.fingerprint))}
 
 
 def list_alerts(
@@ -474,54 +377,22 @@ def list_alerts(
 ) -> list[tuple[tuple[int, str, int], AlertRow]]:
     """Every stored alert with its series key (benchmark id, metric, machine id), oldest
     first; `new` marks those just written."""
-    good = select(Commit.id, Commit.sha).subquery()
-    query = (
-        select(
-            Alert.benchmark_id,
-            Alert.metric,
-            Alert.machine_id,
-            Alert.commit_id,
-            Alert.kind,
-            Benchmark.suite,
-            Benchmark.name,
-            Benchmark.params,
-            Machine.name,
-            Commit.sha,
-            good.c.sha,
-            Alert.magnitude,
-            Alert.status,
-            Alert.reason,
-            Alert.shape,
-        )
-        .join(Benchmark, Benchmark.id == Alert.benchmark_id)
-        .join(Machine, Machine.id == Alert.machine_id)
-        .join(Commit, Commit.id == Alert.commit_id)
-        .outerjoin(good, good.c.id == Alert.last_good_commit_id)
-        .order_by(Alert.detected_at, Alert.id)
-    )
     out = []
-    with store.engine.connect() as conn:
-        for row in conn.execute(query):
-            bench, metric, mid, cid, kind, suite, name, params, machine = row[:9]
-            sha, good_sha, magnitude, status, reason, shape = row[9:]
-            label = _label(suite, name, params)
-            is_new = new is not None and (bench, metric, mid, cid, kind) in new
-            out.append(
-                (
-                    (bench, metric, mid),
-                    AlertRow(
-                        label,
-                        metric,
-                        machine,
-                        sha,
-                        good_sha,
-                        kind,
-                        magnitude,
-                        status,
-                        reason,
-                        is_new,
-                        shape,
-                    ),
-                )
-            )
+    for a in listed_alerts(store):
+        key = (a.benchmark_id, a.metric, a.machine_id)
+        is_new = new is not None and (*key, a.commit_id, a.kind) in new
+        row = AlertRow(
+            _label(a.benchmark),
+            a.metric,
+            a.machine,
+            a.sha,
+            a.last_good_sha,
+            a.kind,
+            a.magnitude,
+            a.status,
+            a.reason,
+            is_new,
+            a.shape,
+        )
+        out.append((key, row))
     return out

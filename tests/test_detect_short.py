@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perfci.alerts import RECHECK, _Found, _Point, _scan, check_history, update_alerts
+from perfci.alerts import RECHECK, _Found, _scan, check_history, update_alerts
 from perfci.cli import main
 from perfci.results import RunResult
 from perfci.stats.changepoint import (
@@ -25,6 +25,7 @@ from perfci.stats.changepoint import (
     replay,
 )
 from perfci.store import Store
+from perfci.store.alert_rows import SeriesPoint
 from perfci.store.ingest import ingest_runs
 from tests import factories
 
@@ -283,10 +284,10 @@ def test_the_store_says_which_series_are_too_short(
     assert latency["since"] == factories.sha("commit-0")
 
 
-def _points(values: np.ndarray, commits: list[int]) -> list[_Point]:
+def _points(values: np.ndarray, commits: list[int]) -> list[SeriesPoint]:
     when = datetime(2026, 11, 1)
     return [
-        _Point(c, when + timedelta(minutes=i), c, f"{c:040x}", 1, 1, float(v))
+        SeriesPoint(c, when + timedelta(minutes=i), c, f"{c:040x}", 1, 1, float(v))
         for i, (v, c) in enumerate(zip(values, commits, strict=True))
     ]
 

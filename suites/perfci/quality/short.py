@@ -16,8 +16,9 @@ import numpy as np
 from evaluate_common import wilson
 from series import ALL, UNTUNED, series
 
-from perfci.alerts import _Point, _scan
+from perfci.alerts import _scan
 from perfci.stats.changepoint import Direction, detect
+from perfci.store.alert_rows import SeriesPoint
 
 CV = 0.015
 FACTORS = (1.3, 2.0, 5.0)
@@ -27,7 +28,7 @@ _WHEN = datetime(2026, 1, 1)
 def store_scan(values: np.ndarray, commits: list[int], direction: str) -> list[tuple[int, str]]:
     """(index, kind) of each change the store's scan finds, every tail checked."""
     points = [
-        _Point(c, _WHEN + timedelta(minutes=i), c, f"{c:040x}", 1, 1, float(v))
+        SeriesPoint(c, _WHEN + timedelta(minutes=i), c, f"{c:040x}", 1, 1, float(v))
         for i, (v, c) in enumerate(zip(values, commits, strict=True))
     ]
     found, _ = _scan((1, "m", "fp"), points, direction, {}, 0.01, None)
