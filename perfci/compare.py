@@ -13,13 +13,13 @@ m compared.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from perfci.config import Config
 from perfci.environment import Conditions
+from perfci.results import RunResult, canonical_params
 from perfci.stats.runs import (
     DEFAULT_RUN_NOISE,
     MIN_DF,
@@ -30,10 +30,9 @@ from perfci.stats.runs import (
     level_shift,
 )
 from perfci.store.queries import MetricRow, OutcomeRow, RunRow
+from perfci.verdicts import CHANGES, MetricKey, Verdict, benchmark_label, direction_of, metric_key
 
-VerdictName = Literal[
-    "regression", "improvement", "unchanged", "inconclusive", "new", "missing", "error"
-]
+VerdictName = Verdict  # the name this module has always exported
 DEFAULT_MIN_EFFECT = 0.03
 MIN_RUNS = MIN_DF + 2  # base and head runs in all for the runs to tell their own noise
 FAMILY_CONFIDENCE = 0.95
@@ -75,12 +74,67 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class ResultsFile:
+    """One run read from a results file (perfci or pytest-benchmark JSON) rather than
+    from the store: a side of `perfci compare BASE.json... HEAD.json`."""
+
+    path: str
+    result: RunResult
+    id: int = 0  # no stored run: 0 in `compare --format json`'s baseline runs
+
+    @property
+    def sha(self) -> str:
+        return self.result.commit.sha if self.result.commit else ""
+
+    @property
+    def machine(self) -> str:
+        """The machine's name, as the store names a run's machine."""
+        return str(self.result.machine.get("name") or "")
+
+    @property
+    def conditions(self) -> Conditions:
+        run = self.result.run
+        return Conditions(run.thermal_state, run.low_power_mode, run.load_average)
+
+    def metrics(self) -> list[MetricRow]:
+        """Each benchmark's metrics, summarised as the store keeps them."""
+        rows = []
+        for b in self.result.benchmarks:
+            for m in b.metrics:
+                s = m.summarized()
+                rows.append(
+                    MetricRow(
+                        b.suite,
+                        b.name,
+                        b.params,
+                        m.name,
+                        m.unit,
+                        m.direction,
+                        s.n,
+                        s.median,
+                        s.q1,
+                        s.q3,
+                        m.samples,
+                    )
+                )
+        return rows
+
+    def outcomes(self) -> list[OutcomeRow]:
+        return [
+            OutcomeRow(o.suite, o.name, o.params, o.status, o.reason) for o in self.result.outcomes
+        ]
+
+
+BaseRun = RunRow | ResultsFile
+
+
+@dataclass(frozen=True)
 class Baseline:
     """The base runs chosen (newest first; `run` is the nearest) and how, or why none."""
 
-    run: RunRow | None
+    run: BaseRun | None
     reason: str
-    runs: tuple[RunRow, ...] = field(default=())
+    runs: tuple[BaseRun, ...] = field(default=())
     differences: tuple[str, ...] = field(default=())  # environment differences, if any
     conditions: tuple[str, ...] = field(default=())  # how the runs ran differed, if so
     history: tuple[int, ...] = field(default=())  # earlier runs to learn the noise from
@@ -136,35 +190,29 @@ def environment_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 
 def _label(row: MetricRow | OutcomeRow) -> str:
-    return f"{row.suite}::{row.name}"
+    return benchmark_label(row.suite, row.name)
 
 
-def _effect_for(label: str, thresholds: Mapping[str, float], default: float) -> float:
-    if label in thresholds:
-        return thresholds[label]
-    for pattern, effect in thresholds.items():
-        if fnmatch.fnmatchcase(label, pattern):
-            return effect
-    return default
+def _key(row: MetricRow) -> MetricKey:
+    return metric_key(row.suite, row.name, row.params, row.metric)
 
 
 def acknowledge(
-    comparisons: Sequence[Comparison], reason_of: Callable[[str, str], str | None]
+    comparisons: Sequence[Comparison], config: Config, commit: str | None = None
 ) -> list[Comparison]:
-    """`comparisons` with each regression or improvement that `reason_of(benchmark,
-    metric)` acknowledges marked as such (its reason in `acknowledged` and the note); an
+    """`comparisons` with each regression or improvement that `config` acknowledges for
+    the head's `commit` marked as such (its reason in `acknowledged` and the note); an
     acknowledged regression does not fail a check."""
     out = []
     for c in comparisons:
-        reason = reason_of(c.benchmark, c.metric) if c.verdict in _CHANGES else None
+        reason = (
+            config.acknowledged(c.benchmark, c.metric, commit) if c.verdict in CHANGES else None
+        )
         if reason is not None:
             note = f"acknowledged: {reason}" + (f"; {c.note}" if c.note else "")
             c = dataclasses.replace(c, acknowledged=reason, note=note)
         out.append(c)
     return out
-
-
-_CHANGES = ("regression", "improvement")
 
 
 def fails(comparisons: Sequence[Comparison]) -> bool:
@@ -226,41 +274,43 @@ def compare_metrics(
     head_runs: Sequence[Sequence[MetricRow]],
     head_outcomes: Sequence[OutcomeRow] = (),
     min_effect: float = DEFAULT_MIN_EFFECT,
-    thresholds: Mapping[str, float] | None = None,
+    config: Config | None = None,
     assumed_noise: float = DEFAULT_RUN_NOISE,
-    history: Mapping[tuple[str, str, str, str], Sequence[float]] | None = None,
+    history: Mapping[MetricKey, Sequence[float]] | None = None,
     nearest_base: int = 0,
+    commit: str | None = None,
 ) -> list[Comparison]:
     """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
     metrics (several base runs: main's recent history, nearest first). `nearest_base`:
     how many of the first base runs are of the base commit itself; a metric whose level
     there differs from the older runs' (`level_shift`: a change among the base commits)
     is compared with the base commit's runs alone, when it has at least
-    `OWN_BASE_RUNS`. `thresholds`: minimum effect per
-    benchmark label (suite::name; glob patterns match too), overriding `min_effect`.
-    `history`: per metric key, earlier run medians (oldest first) that tell the
-    run-to-run noise when the runs compared are too few to. A benchmark that failed in
-    head is `error`; one with no positive samples is `error` too, never a pass."""
-    base_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
-    near_by: dict[tuple[str, str, str, str], int] = {}
+    `OWN_BASE_RUNS`. `config` (perfci.toml): each benchmark's minimum effect
+    (`Config.min_effect_for`, with `min_effect` where the configuration sets none) and
+    the acknowledged changes of the head's `commit` (`acknowledge`).
+    `history`: per metric key (`perfci.verdicts.metric_key`), earlier run medians
+    (oldest first) that tell the run-to-run noise when the runs compared are too few
+    to. A benchmark that failed in head is `error`; one with no positive samples is
+    `error` too, never a pass."""
+    config = config or Config()
+    base_by: dict[MetricKey, list[MetricRow]] = {}
+    near_by: dict[MetricKey, int] = {}
     for i, run in enumerate(base_runs):
         for row in run:
-            base_by.setdefault(row.key, []).append(row)
-            near_by[row.key] = near_by.get(row.key, 0) + (i < nearest_base)
+            base_by.setdefault(_key(row), []).append(row)
+            near_by[_key(row)] = near_by.get(_key(row), 0) + (i < nearest_base)
     for key, rows in base_by.items():
         near = near_by[key]
         if near >= OWN_BASE_RUNS and level_shift(
             [_samples(r) for r in rows[:near]], [_samples(r) for r in rows[near:]]
         ):
             base_by[key] = rows[:near]
-    head_by: dict[tuple[str, str, str, str], list[MetricRow]] = {}
+    head_by: dict[MetricKey, list[MetricRow]] = {}
     for run in head_runs:
         for row in run:
-            head_by.setdefault(row.key, []).append(row)
+            head_by.setdefault(_key(row), []).append(row)
     failed = {
-        (o.suite, o.name, json.dumps(o.params, sort_keys=True))
-        for o in head_outcomes
-        if o.status == "error"
+        (o.suite, o.name, canonical_params(o.params)) for o in head_outcomes if o.status == "error"
     }
     paired = [k for k in head_by if k in base_by]
     alpha = 1 - FAMILY_CONFIDENCE
@@ -271,7 +321,7 @@ def compare_metrics(
     exact = {k: c for k in valid if (c := _exact(head_by[k][0], *samples[k], 0, 0)) is not None}
     history = history or {}
 
-    def estimate(key: tuple[str, str, str, str], confidence: float) -> RunsEstimate:
+    def estimate(key: MetricKey, confidence: float) -> RunsEstimate:
         base, head = samples[key]
         past = [v for v in history.get(key, ()) if v > 0]
         return compare_runs_samples(base, head, confidence, past, assumed_noise)
@@ -297,16 +347,16 @@ def compare_metrics(
         if key in exact:
             found = dataclasses.replace(exact[key], n_base=n_base, n_head=n_head)
             # no default minimum for an exact figure, but a benchmark's own configured one
-            configured = _effect_for(_label(row), thresholds or {}, 0.0)
+            configured = _own_minimum(config, _label(row))
             ratio = found.ratio or 1.0
-            if found.verdict in _CHANGES and 1 / (1 + configured) <= ratio <= 1 + configured:
+            if found.verdict in CHANGES and 1 / (1 + configured) <= ratio <= 1 + configured:
                 note = f"changed by less than its configured {configured:.0%} minimum; "
                 found = dataclasses.replace(found, verdict="unchanged", note=note + str(found.note))
             out.append(found)
             continue
-        effect = _effect_for(_label(row), thresholds or {}, min_effect)
+        effect = config.min_effect_for(_label(row), min_effect)
         est = estimate(key, level)
-        verdict = judge(est, row.direction, effect)  # type: ignore[arg-type]
+        verdict = judge(est, direction_of(row.direction), effect)
         note = f"noise {est.noise:.1%} ({est.noise_source})"
         gates = row.metric not in PROCESS_WIDE
         if not gates:
@@ -348,4 +398,10 @@ def compare_metrics(
             gone: VerdictName = "error" if key[:3] in failed else "missing"
             reason = "failed in head" if gone == "error" else "not measured in head"
             out.append(_unpaired(row, gone, sum(r.n for r in rows), 0, reason))
-    return out
+    return acknowledge(out, config, commit)
+
+
+def _own_minimum(config: Config, label: str) -> float:
+    """The minimum effect a `[[benchmark]]` entry of `config` sets for `label`, else 0:
+    an exact figure has no default minimum, only a benchmark's own."""
+    return dataclasses.replace(config, min_effect=None).min_effect_for(label, 0.0)

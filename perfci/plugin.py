@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from perfci.measure.session import PROFILES, Identity, SessionState
+from perfci.measure.profiles import DEFAULT_PROFILE, PROFILE_ARGS, PROFILES
+from perfci.measure.session import Identity, SessionState
 from perfci.params import ParamError, benchmark_params, plain_params
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--perfci-profile",
         choices=PROFILES,
-        default="quick",
-        help="workload sizes: quick (small, for any machine) or full (default: quick)",
+        default=DEFAULT_PROFILE,
+        help="workload sizes and pytest-benchmark's rounds: quick (small, for any machine: "
+        f"{' '.join(PROFILE_ARGS['quick'])}) or full ({' '.join(PROFILE_ARGS['full'])}); "
+        f"benchmark options given explicitly win (default: {DEFAULT_PROFILE})",
     )
     group.addoption(
         "--perfci-warmup",
@@ -52,6 +55,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="device for a backend where a benchmark leaves it automatic, e.g. torch=cpu, "
         "mlx=gpu, coreml=CPU_AND_NE (repeatable)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """A session that perfci records (--perfci-json) or that names a profile gets the
+    profile's pytest-benchmark settings (`PROFILE_ARGS`), put before every other
+    argument (addopts' and the command line's), so that one given explicitly still
+    wins. Other sessions keep pytest-benchmark's own defaults."""
+    namespace = early_config.known_args_namespace
+    named = any(a == "--perfci-profile" or a.startswith("--perfci-profile=") for a in args)
+    if not (named or getattr(namespace, "perfci_json", None)):
+        return
+    profile = str(getattr(namespace, "perfci_profile", DEFAULT_PROFILE))
+    if profile in PROFILE_ARGS and hasattr(namespace, "benchmark_min_rounds"):
+        args[:] = [*PROFILE_ARGS[profile], *args]
 
 
 def _non_negative_int(text: str) -> int:

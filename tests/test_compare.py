@@ -13,6 +13,7 @@ from factories import benchmark, run, sha
 
 from perfci.baseline import choose_baseline, compare_runs
 from perfci.compare import compare_metrics
+from perfci.config import Config
 from perfci.results import RunResult
 from perfci.stats.runs import compare_runs_samples, judge, t_quantile
 from perfci.store import Store
@@ -159,8 +160,9 @@ def test_deterministic_figures_are_compared_exactly() -> None:
     same = compare_metrics(size, [[single("pkg", 1000.0, "package_size")]])
     assert [(c.verdict, c.noise) for c in same] == [("unchanged", "exact")]
     # a minimum the benchmark's own configuration sets still applies
+    tolerant_config = Config(thresholds=(("suite::*", 0.01),))
     tolerant = compare_metrics(
-        size, [[single("pkg", 1001.0, "package_size")]], thresholds={"suite::pkg": 0.01}
+        size, [[single("pkg", 1001.0, "package_size")]], config=tolerant_config
     )
     assert [(c.verdict, c.noise) for c in tolerant] == [("unchanged", "exact")]
     # one run a side cannot tell a deterministic figure from a noisy one

@@ -6,6 +6,7 @@ Metrics, the `perf` call and backends: test_plugin_measure.py.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -446,3 +447,72 @@ def test_results_file_is_replaced_atomically(suite: pytest.Pytester) -> None:
     second = load(target)
     assert second.run.run_id != first
     assert [b.name for b in second.benchmarks] == ["test_it"]
+
+
+def _profile_settings(profile: str) -> tuple[int, float]:
+    """The min rounds and max time a profile gives pytest-benchmark, read off PROFILE_ARGS."""
+    from perfci.measure.profiles import PROFILE_ARGS
+
+    given = dict(arg.removeprefix("--").split("=") for arg in PROFILE_ARGS[profile])
+    return int(given["benchmark-min-rounds"]), float(given["benchmark-max-time"])
+
+
+OPTIONS_TEST = """
+def test_options(request):
+    option = request.config.getoption
+    print("SETTINGS", option("benchmark_min_rounds"), option("benchmark_max_time"))
+"""
+
+
+def _settings(suite: pytest.Pytester, *args: str) -> tuple[int, float]:
+    suite.makepyfile(test_options=OPTIONS_TEST)
+    result = suite.runpytest_inprocess("-p", "no:cacheprovider", "-s", *args)
+    result.assert_outcomes(passed=1)
+    (found,) = re.findall(r"SETTINGS (\S+) (\S+)", result.stdout.str())
+    return int(found[0]), float(found[1])
+
+
+def test_the_profiles_time_differently() -> None:
+    assert _profile_settings("quick") != _profile_settings("full")
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_a_named_profile_sets_pytest_benchmarks_rounds(
+    suite: pytest.Pytester, profile: str
+) -> None:
+    """`pytest --perfci-profile=full` times as `perfci run --profile full` does."""
+    assert _settings(suite, f"--perfci-profile={profile}") == _profile_settings(profile)
+    assert _settings(suite, "--perfci-profile", profile) == _profile_settings(profile)
+
+
+def test_a_recorded_session_gets_the_default_profiles_rounds(suite: pytest.Pytester) -> None:
+    out = suite.path / "run.json"
+    assert _settings(suite, f"--perfci-json={out}") == _profile_settings("quick")
+
+
+def test_benchmark_options_given_explicitly_win_over_the_profile(suite: pytest.Pytester) -> None:
+    rounds, max_time = _profile_settings("full")
+    explicit = _settings(suite, "--perfci-profile=full", f"--benchmark-min-rounds={rounds + 1}")
+    assert explicit == (rounds + 1, max_time)
+    suite.makeini(INI.replace("addopts =", f"addopts = --benchmark-max-time={max_time * 2}"))
+    assert _settings(suite, "--perfci-profile=full") == (rounds, max_time * 2)
+
+
+def test_a_session_perfci_does_not_record_keeps_pytest_benchmarks_defaults(
+    suite: pytest.Pytester,
+) -> None:
+    assert _settings(suite) == _settings(suite, "-p", "no:perfci")
+
+
+def test_the_full_profile_times_its_rounds(suite: pytest.Pytester) -> None:
+    """End to end: with a negligible time budget, every benchmark gets exactly the
+    profile's minimum rounds, one latency sample each."""
+    suite.makepyfile(test_one="def test_it(perf):\n    perf(lambda: 1)\n")
+    out = suite.path / "run.json"
+    result = suite.runpytest_inprocess(
+        "-p", "no:cacheprovider", f"--perfci-json={out}", "--perfci-profile=full",
+        "--benchmark-max-time=0.000001",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    rounds, _ = _profile_settings("full")
+    assert len(metric(measured(load(out), "test_it"), "latency").samples) == rounds

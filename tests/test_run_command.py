@@ -146,3 +146,24 @@ def test_compare_of_two_runs_of_the_same_code_flags_nothing(repo: Path) -> None:
     # identical code, one run a side: nothing may be called a regression or an improvement
     assert not {"regression", "improvement"} & set(verdicts.values()), verdicts
     assert set(verdicts.values()) <= {"unchanged", "inconclusive"}, verdicts
+
+
+def test_run_with_the_full_profile_times_the_plugins_full_rounds(repo: Path) -> None:
+    """`perfci run --profile full` names the profile to the plugin, which sets its rounds:
+    with a negligible time budget every benchmark gets the profile's minimum rounds."""
+    from perfci.measure.profiles import PROFILE_ARGS
+
+    rounds = next(
+        int(a.split("=")[1]) for a in PROFILE_ARGS["full"] if a.startswith("--benchmark-min-rounds")
+    )
+    done = perfci(
+        "run", "--profile", "full", "--", "-p", "no:cacheprovider", "-k", "matmul",
+        "--benchmark-max-time=0.000001", cwd=repo,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = (repo / ".perfci" / "results").glob("run-*.json")
+    doc = json.loads(path.read_text())
+    assert doc["run"]["profile"] == "full"
+    (bench,) = doc["benchmarks"]
+    latency = next(m for m in bench["metrics"] if m["name"] == "latency")
+    assert len(latency["samples"]) == rounds

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from perfci.baseline import choose_baseline, compare_runs, head_runs
+from perfci.baseline import Verdicts, compare_head
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
-from perfci.compare import (
-    Baseline,
-    Comparison,
-    acknowledge,
-    compare_metrics,
-    condition_differences,
-    environment_differences,
-    fails,
-)
-from perfci.context import first_parent_chain, merge_base, resolve_commit
-from perfci.environment import Conditions
+from perfci.compare import ResultsFile, fails
+from perfci.config import Config
+from perfci.context import merge_base, resolve_commit
 from perfci.report.json import comparison_json
 from perfci.report.markdown import comparison_markdown
 from perfci.report.text import comparison_report
-from perfci.results import RunResult, is_sha
+from perfci.results import is_sha
 from perfci.store import Store, open_store
 from perfci.store.engine import describe_url
 from perfci.store.importers import load_results_file
-from perfci.store.queries import MetricRow, OutcomeRow, RunRow, runs_of_commit
-from perfci.store.queries import first_parent_chain as stored_chain
+from perfci.store.queries import RunRow, runs_of_commit
 
 
 def register(sub: Any) -> None:
@@ -57,67 +47,17 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _rows(result: RunResult) -> list[MetricRow]:
-    rows = []
-    for b in result.benchmarks:
-        for m in b.metrics:
-            s = m.summarized()
-            rows.append(
-                MetricRow(
-                    b.suite,
-                    b.name,
-                    b.params,
-                    m.name,
-                    m.unit,
-                    m.direction,
-                    s.n,
-                    s.median,
-                    s.q1,
-                    s.q3,
-                    m.samples,
-                )
-            )
-    return rows
-
-
-def _from_files(
-    files: Sequence[Path], min_effect: float, thresholds: Mapping[str, float]
-) -> tuple[Baseline, list[Comparison]]:
+def _from_files(files: Sequence[Path], config: Config, min_effect: float) -> Verdicts:
     if len(files) < 2:
         raise UsageError("compare needs at least two files (base... head), or --base and --head")
-    results = [load_results_file(f) for f in files]
-    *bases, head = results
-    for path, base in zip(files, bases, strict=False):
-        if base.machine.get("fingerprint") != head.machine.get("fingerprint"):
-            raise UsageError(
-                f"{path} was measured on other hardware ({base.machine.get('chip')}) than "
-                f"{files[-1]} ({head.machine.get('chip')}): not comparable"
-            )
-    diffs: list[str] = []
+    *bases, head = [ResultsFile(str(f), load_results_file(f)) for f in files]
     for base in bases:
-        for d in environment_differences(base.environment, head.environment):
-            if d not in diffs:
-                diffs.append(d)
-    outcomes = [OutcomeRow(o.suite, o.name, o.params, o.status, o.reason) for o in head.outcomes]
-    comparisons = compare_metrics(
-        [_rows(b) for b in bases], [_rows(head)], outcomes, min_effect, thresholds
-    )
-    names = ", ".join(str(f) for f in files[:-1])
-    # files have no stored run: a stand-in row carries the reason to the renderers
-    stand_in = RunRow(0, "", None, None, "", "", "", datetime.min, "passed", None, "", "", 0, 0, 0)
-    cores = head.machine.get("cpu_cores")
-    conditions = condition_differences(
-        [_conditions(b) for b in bases],
-        _conditions(head),
-        cores if isinstance(cores, int) else None,
-    )
-    baseline = Baseline(stand_in, names, (stand_in,) * len(bases), tuple(diffs), tuple(conditions))
-    return baseline, comparisons
-
-
-def _conditions(result: RunResult) -> Conditions:
-    run = result.run
-    return Conditions(run.thermal_state, run.low_power_mode, run.load_average)
+        if base.result.machine.get("fingerprint") != head.result.machine.get("fingerprint"):
+            raise UsageError(
+                f"{base.path} was measured on other hardware ({base.result.machine.get('chip')})"
+                f" than {head.path} ({head.result.machine.get('chip')}): not comparable"
+            )
+    return compare_head(head, bases, config, min_effect=min_effect)
 
 
 def _stored_runs(store: Store, ref: str, flag: str) -> list[RunRow]:
@@ -136,9 +76,7 @@ def _stored_runs(store: Store, ref: str, flag: str) -> list[RunRow]:
     return runs
 
 
-def _from_store(
-    args: argparse.Namespace, thresholds: Mapping[str, float]
-) -> tuple[Baseline, list[Comparison], str]:
+def _from_store(args: argparse.Namespace, config: Config) -> Verdicts:
     if not args.base or not args.head:
         raise UsageError("give both --base REF and --head REF, or two results files")
     cwd = Path.cwd()
@@ -147,43 +85,19 @@ def _from_store(
         head = _stored_runs(store, args.head, "--head")[0]
         base_sha = resolve_commit(cwd, args.base) or _stored_runs(store, args.base, "--base")[0].sha
         start = merge_base(cwd, base_sha, head.sha) or base_sha
-        ancestry = first_parent_chain(cwd, start) or stored_chain(store, start)
-        # a commit against itself: its newest run against its others
-        heads = [head] if base_sha == head.sha else head_runs(store, head)
-        baseline = choose_baseline(
-            store, head, ancestry, earlier_only=False, exclude=frozenset(r.id for r in heads)
-        )
-        comparisons = (
-            compare_runs(
-                store,
-                [r.id for r in baseline.runs],
-                [r.id for r in heads],
-                args.min_effect,
-                thresholds,
-                baseline.history,
-                baseline.nearest,
-            )
-            if baseline.run
-            else []
-        )
+        return compare_head(head, store, config, min_effect=args.min_effect, start=start, cwd=cwd)
     finally:
         store.close()
-    return baseline, comparisons, head.sha
 
 
 def handle(args: argparse.Namespace) -> int:
     config = verdict_config(args)
     if args.files and (args.base or args.head):
         raise UsageError("give either results files or --base/--head, not both")
-    thresholds = dict(config.thresholds)
-    head_sha: str | None = None
     if args.files:
-        baseline, comparisons = _from_files(args.files, args.min_effect, thresholds)
+        verdicts = _from_files(args.files, config, args.min_effect)
     else:
-        baseline, comparisons, head_sha = _from_store(args, thresholds)
-    comparisons = acknowledge(
-        comparisons, lambda label, metric: config.acknowledged(label, metric, head_sha)
-    )
+        verdicts = _from_store(args, config)
     render = {"text": comparison_report, "markdown": comparison_markdown, "json": comparison_json}
-    print(render[args.format](baseline, comparisons))
-    return 1 if fails(comparisons) and args.fail_on_regression else 0
+    print(render[args.format](verdicts.baseline, verdicts.comparisons))
+    return 1 if fails(verdicts.comparisons) and args.fail_on_regression else 0

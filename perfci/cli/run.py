@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from perfci.baseline import choose_baseline, compare_runs
+from perfci.baseline import compare_head
 from perfci.cli import dashboard
 from perfci.cli.common import (
     UsageError,
@@ -20,21 +20,15 @@ from perfci.cli.common import (
     apply_commit_options,
     verdict_config,
 )
-from perfci.compare import acknowledge, fails
-from perfci.context import first_parent_chain
+from perfci.compare import fails
+from perfci.measure.profiles import DEFAULT_PROFILE, PROFILES
 from perfci.report.text import comparison_report, run_summary
 from perfci.store import open_store
 from perfci.store.engine import describe_url
 from perfci.store.importers import load_results_file
 from perfci.store.ingest import ingest_runs
-from perfci.store.queries import first_parent_chain as stored_chain
 from perfci.store.queries import get_run, run_metrics, run_outcomes
 
-# pytest-benchmark settings per profile; arguments after `--` override them.
-PROFILE_ARGS = {
-    "quick": ["--benchmark-min-rounds=5", "--benchmark-max-time=0.1"],
-    "full": ["--benchmark-min-rounds=20", "--benchmark-max-time=1.0"],
-}
 RESULTS_DIR = Path(".perfci/results")
 # pytest's exit statuses (pytest.ExitCode) when it ends before the plugin writes results.
 _PYTEST_EXITS = {
@@ -54,7 +48,13 @@ def register(sub: Any) -> None:
         "machine and environment. Arguments after -- go to pytest. Exit status 1 when a "
         "benchmark failed, or a regression was found and --fail-on-regression was given.",
     )
-    parser.add_argument("--profile", choices=sorted(PROFILE_ARGS), default="quick")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="workload sizes and pytest-benchmark's rounds (the plugin's --perfci-profile; "
+        "benchmark options after -- win)",
+    )
     add_verdict_options(parser)
     add_commit_options(parser)
     add_db_option(parser)
@@ -100,8 +100,7 @@ def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:
         "pytest",
         *plugins,
         f"--perfci-json={results}",
-        f"--perfci-profile={args.profile}",
-        *PROFILE_ARGS[args.profile],
+        f"--perfci-profile={args.profile}",  # the plugin adds the profile's rounds
         *targets,
     ]
 
@@ -125,26 +124,9 @@ def handle(args: argparse.Namespace) -> int:
         assert head is not None
         print()
         print(run_summary(head, run_metrics(store, head.id), run_outcomes(store, head.id)))
-        ancestry = first_parent_chain(Path.cwd(), head.sha) or stored_chain(store, head.sha)
-        baseline = choose_baseline(store, head, ancestry)
-        comparisons = (
-            compare_runs(
-                store,
-                [r.id for r in baseline.runs],
-                [head.id],
-                args.min_effect,
-                dict(config.thresholds),
-                baseline.history,
-                baseline.nearest,
-            )
-            if baseline.run
-            else []
-        )
-        comparisons = acknowledge(
-            comparisons, lambda label, metric: config.acknowledged(label, metric, head.sha)
-        )
+        verdicts = compare_head(head, store, config, min_effect=args.min_effect, cwd=Path.cwd())
         print()
-        print(comparison_report(baseline, comparisons))
+        print(comparison_report(verdicts.baseline, verdicts.comparisons))
     finally:
         store.close()
     print(f"\nStored run {head.id} in {describe_url(store.url)}; results file {results}")
@@ -154,4 +136,4 @@ def handle(args: argparse.Namespace) -> int:
     print(f"Dashboard: {index.resolve()}")
     if exit_code not in (0, 5):
         return 1
-    return 1 if fails(comparisons) and args.fail_on_regression else 0
+    return 1 if fails(verdicts.comparisons) and args.fail_on_regression else 0

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
-from perfci.baseline import choose_baseline, compare_runs
+from perfci.baseline import compare_head
+from perfci.config import Config, load_config
 from perfci.dashboard.data import Catalog
 from perfci.dashboard.naming import params_label
 from perfci.store import Store
-from perfci.store.queries import first_parent_chain, get_run
-
-ORDER = ("regression", "error", "inconclusive", "improvement", "missing", "new", "unchanged")
+from perfci.store.queries import get_run
+from perfci.verdicts import ORDER, interval_text, listing_key, ratio_text
 
 
 class VerdictLike(Protocol):
@@ -55,31 +56,39 @@ class VerdictRow:
 
 
 def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
-    """Rows for the page, worst first, numbers formatted as the PR comment shows them."""
-    rows = [
+    """Rows for the page, worst first (`perfci.verdicts.ORDER`), numbers formatted as the
+    PR comment shows them."""
+    listed = sorted(verdicts, key=lambda v: listing_key(v.verdict, v.benchmark, v.params, v.metric))
+    return [
         VerdictRow(
             benchmark=v.benchmark,
             params=params_label(v.params),
             metric=v.metric,
             unit=v.unit,
             verdict=v.verdict,
-            ratio="" if v.ratio is None else f"x{v.ratio:.3f} ({(v.ratio - 1) * 100:+.1f}%)",
-            ci="" if v.ci is None else f"{v.ci[0]:.3f} to {v.ci[1]:.3f}",
+            ratio=f"x{ratio_text(v.ratio)}" if v.ratio is not None else "",
+            ci=interval_text(v.ci, words=True),
             n_base=v.n_base,
             n_head=v.n_head,
         )
-        for v in verdicts
+        for v in listed
     ]
-    rank = {name: i for i, name in enumerate(ORDER)}
-    return sorted(rows, key=lambda r: (rank.get(r.verdict, len(ORDER)), r.benchmark, r.params))
 
 
-def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
-    """Per pull-request number: its latest run, the baseline chosen for it and the verdicts.
+def pull_requests(
+    store: Store, catalog: Catalog, config: Config | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per pull-request number: its latest run, the baseline chosen for it and the verdicts,
+    from `perfci.baseline.compare_head` as the PR comment's `perfci compare` has them,
+    with `config` (default: perfci.toml of the working directory, as `perfci compare`
+    reads it): its minimum effects and acknowledgements.
 
-    As in the PR comment, the base comes from main's history: pull requests' runs (the
-    head itself, earlier pushes, a stacked PR's branch) are passed over on the way down
-    the first-parent chain to the merge-base."""
+    The head's newest run is compared with base runs found down its commit's first-parent
+    chain (git's, where the working directory's checkout knows it), passing over pull
+    requests' runs (the head's other runs, earlier pushes, a stacked PR's branch), so the
+    base comes from main's history at the merge-base, as in the PR comment."""
+    config = load_config() if config is None else config
+    cwd = Path.cwd()
     latest: dict[int, int] = {}
     for run in sorted(catalog.runs.values(), key=lambda r: (r.started_at, r.id)):
         if run.trigger == "pull_request" and run.pr_number is not None:
@@ -88,21 +97,10 @@ def pull_requests(store: Store, catalog: Catalog) -> dict[int, dict[str, Any]]:
     for number, run_id in sorted(latest.items()):
         head = get_run(store, run_id)
         assert head is not None
-        ancestry = first_parent_chain(store, head.sha)
-        baseline = choose_baseline(store, head, ancestry, main_only=True)
+        found = compare_head(head, store, config, start=head.sha, main_only=True, cwd=cwd)
+        baseline = found.baseline
         base = catalog.runs[baseline.run.id] if baseline.run else None
-        verdicts = (
-            compare_runs(
-                store,
-                [r.id for r in baseline.runs],
-                [head.id],
-                history_run_ids=baseline.history,
-                nearest_base=baseline.nearest,
-            )
-            if base
-            else []
-        )
-        rows = verdict_rows(verdicts)
+        rows = verdict_rows(found.comparisons)
         pages[number] = {
             "number": number,
             "head": catalog.runs[run_id],

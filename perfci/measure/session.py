@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from perfci.measure.recorder import Recorded
     from perfci.results import Outcome, RunResult
 
-PROFILES = ("quick", "full")
-
 
 @dataclass
 class Identity:

@@ -8,6 +8,8 @@ from typing import Any
 
 from perfci.compare import MIN_RUNS, Baseline, Comparison
 from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
+from perfci.verdicts import ORDER as VERDICT_ORDER
+from perfci.verdicts import benchmark_label, interval_text, listing_key, rank, ratio_text
 
 _TIME_UNITS = ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
 _BYTE_UNITS = ((1, "B"), (2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
@@ -59,7 +61,7 @@ def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[Ou
         latency, throughput, cold = ms.get("latency"), ms.get("throughput"), ms.get("cold_start")
         rows.append(
             [
-                f"{suite}::{name}",
+                benchmark_label(suite, name),
                 params_text(first.params),
                 format_value(latency.median, "s") if latency else "",
                 f"±{format_value((latency.q3 - latency.q1) / 2, 's')}" if latency else "",
@@ -82,15 +84,8 @@ def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[Ou
     return "\n".join(parts)
 
 
-ORDER = {
-    "regression": 0,
-    "error": 1,
-    "improvement": 2,
-    "inconclusive": 3,
-    "new": 4,
-    "missing": 5,
-    "unchanged": 6,
-}
+# Each verdict's place, worst first, for the renderers that index it by name.
+ORDER: dict[str, int] = {name: i for i, name in enumerate(VERDICT_ORDER)}
 
 
 def unmeasured_note(comparisons: Sequence[Comparison]) -> str | None:
@@ -125,18 +120,20 @@ def comparison_report(baseline: Baseline, comparisons: Sequence[Comparison]) -> 
     counts: dict[str, int] = {}
     for c in comparisons:
         counts[c.verdict] = counts.get(c.verdict, 0) + 1
-    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: ORDER[kv[0]]))
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: rank(kv[0])))
     rows = [
         [
             c.verdict,
             c.benchmark,
             params_text(c.params),
             c.metric,
-            f"{c.ratio:.3f}" if c.ratio is not None else "",
-            f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else "",
+            ratio_text(c.ratio),
+            interval_text(c.ci),
             c.note or "",
         ]
-        for c in sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
+        for c in sorted(
+            comparisons, key=lambda c: listing_key(c.verdict, c.benchmark, c.params, c.metric)
+        )
         if c.verdict != "unchanged" and not c.unmeasured and c.gates
     ]
     lines = [
