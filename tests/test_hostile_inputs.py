@@ -294,3 +294,161 @@ def test_a_pr_number_that_is_not_ascii_digits_is_a_usage_error(
         outcome = cli(*command, "--pr", value)
         assert outcome.refused(), (command, outcome)
         assert "argument --pr" in outcome.err and "not a pull-request number" in outcome.err
+
+
+def github_outputs(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the Actions runner reads it: `key=value` lines, and
+    `key<<DELIMITER` followed by the value's lines and the delimiter alone on a line."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            outputs[line[:equals]] = line[equals + 1 :]
+            continue
+        key, delimiter = line.split("<<", 1)
+        value = []
+        for inner in lines:
+            if inner == delimiter:
+                break
+            value.append(inner)
+        else:
+            raise AssertionError(f"{key}: no closing {delimiter}")
+        outputs[key] = "\n".join(value)
+    return outputs
+
+
+@pytest.mark.parametrize(
+    "run_url",
+    ["https://ci/1\nhead_sha=" + "e" * 40, "x\r\nbase_sha=evil", "x\rpr_number=9", "plain"],
+)
+def test_context_values_cannot_set_other_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_url: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_EVENT_PATH", raising=False)
+    outcome = cli("context", "--pr", "3", "--repo", "octo/ml", "--run-url", run_url)
+    assert outcome.code == 0, outcome
+    outputs = github_outputs(outcome.out)
+    assert set(outputs) == {
+        "repository",
+        "pr_number",
+        "base_sha",
+        "head_sha",
+        "merge_base",
+        "run_url",
+        "api_url",
+    }
+    assert (outputs["pr_number"], outputs["head_sha"], outputs["base_sha"]) == ("3", "", "")
+    assert outputs["run_url"].splitlines() == run_url.splitlines()
+
+
+PAYLOADS = [
+    '{"pull_request": {"base": "main"}}',
+    '{"pull_request": {"head": {"sha": 12}}}',
+    '{"pull_request": {"number": "²"}}',
+    "[" * 100_000,
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci.github.event.pull_context/load_payload take the payload's types on trust "
+    "(AttributeError, ValueError from int('²'), RecursionError)",
+    raises=(AttributeError, ValueError, RecursionError),
+)
+@pytest.mark.parametrize("payload", PAYLOADS, ids=["base-str", "sha-int", "pr-²", "deep"])
+def test_an_event_payload_of_the_wrong_shape_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    event = tmp_path / "event.json"
+    event.write_text(payload)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    assert cli("context").refused()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci.github.event's owner/name check ends in `$`, which takes a newline",
+    raises=AssertionError,
+)
+def test_a_repository_with_a_trailing_newline_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli("context", "--repo", "octo/ml\n").refused()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci comment parses --pr with perfci.github.event.parse_pr_number, whose "
+    "str.isdigit takes '²' and int() then refuses it",
+    raises=ValueError,
+)
+def test_comment_refuses_a_pr_number_in_other_digits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo/ml")
+    body = tmp_path / "body.md"
+    body.write_text("hello\n")
+    assert cli("comment", str(body), "--pr", "²").refused()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci compare FILE... reads with perfci.store.importers.load_results_file, "
+    "which lets json's RecursionError through",
+    raises=RecursionError,
+)
+def test_compare_refuses_json_nested_past_the_recursion_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(results_doc("good")))
+    assert cli("compare", str(good), str(deep)).refused()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci compare FILE... opens a FIFO (perfci.store.importers.load_results_file "
+    "reads whatever it is given) and blocks",
+    raises=subprocess.TimeoutExpired,
+)
+def test_compare_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "head.json"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(results_doc("good")))
+    perfci = Path(sys.executable).parent / "perfci"
+    result = subprocess.run(
+        [str(perfci), "compare", str(good), str(fifo)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci dashboard lets the OSError of an --out it cannot create through",
+    raises=OSError,
+)
+def test_dashboard_into_an_unwritable_folder_is_one_line(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(results_doc("good")))
+    assert cli("ingest", str(good), "--db", sqlite_url).code == 0
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert cli("dashboard", "--db", sqlite_url, "--out", str(a_file / "site")).refused()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from perfci.compare import Baseline, Comparison
 from perfci.report.text import ORDER, params_text, process_wide_note, unmeasured_note
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")  # `$`: GitHub's math
 # GitHub links `@name` (a mention), `#123` and `GH-123` (issues) and `name@host.tld`
 # (e-mail) in the rendered text, where an entity such as &#64; is an `@` again. A word
 # joiner (U+2060, invisible, no break) right after the `@`, `#` or `GH-` leaves the
