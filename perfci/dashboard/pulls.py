@@ -40,6 +40,8 @@ class VerdictLike(Protocol):
     def n_base(self) -> int: ...
     @property
     def n_head(self) -> int: ...
+    @property
+    def acknowledged(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class VerdictRow:
     ci: str
     n_base: int
     n_head: int
+    acknowledged: str = ""  # the reason perfci.toml gives for an expected change
 
 
 def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
@@ -70,6 +73,7 @@ def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
             ci=interval_text(v.ci, words=True),
             n_base=v.n_base,
             n_head=v.n_head,
+            acknowledged=v.acknowledged or "",
         )
         for v in listed
     ]
