@@ -9,7 +9,14 @@ from typing import Any
 from perfci.compare import MIN_RUNS, Baseline, Comparison
 from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
 from perfci.verdicts import ORDER as VERDICT_ORDER
-from perfci.verdicts import benchmark_label, interval_text, listing_key, rank, ratio_text
+from perfci.verdicts import (
+    benchmark_label,
+    interval_text,
+    listing_key,
+    metric_key,
+    rank,
+    ratio_text,
+)
 
 _TIME_UNITS = ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
 _BYTE_UNITS = ((1, "B"), (2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
@@ -54,7 +61,7 @@ def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[Ou
     """One line per benchmark with its median latency, throughput and cold start."""
     by_bench: dict[tuple[str, str, str], dict[str, MetricRow]] = {}
     for m in metrics:
-        by_bench.setdefault(m.key[:3], {})[m.metric] = m
+        by_bench.setdefault(metric_key(m.suite, m.name, m.params, m.metric)[:3], {})[m.metric] = m
     rows = []
     for (suite, name, _), ms in by_bench.items():
         first = next(iter(ms.values()))
