@@ -3,7 +3,9 @@ through the same commands perf-pr.yml runs, and the very scripts of perf-comment
 perf-pages.yml's steps, against a local server that answers like GitHub's REST API. Two
 pushes: the first creates the comment, the second updates it, each linking the PR's page
 on the dashboard that perf-pages builds from perfci-data; a 502 is retried; a 403 without
-retry headers fails clearly."""
+retry headers fails clearly. The comment is perfci's comparison of the checked results,
+never the artifact's Markdown; a fork's results are kept and posted only with perf-ok
+given for their head commit."""
 
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from pathlib import Path
 
 import pytest
 from factories import benchmark, run, sha, write
-from github_server import FakeGitHub, fake_github
+from github_pulls_server import PullsGitHub, pulls_github
 from site_data import page_data
 from test_cli import PERFCI, perfci
 
 from perfci.context import run_context
 from perfci.dashboard import naming
 from perfci.github.comment import MARKER, PAGE_LINK
+from perfci.github.trust import REFUSED
 from perfci.results import RunResult
 
 TOKEN = "ghs_rehearsal_token_0123456789"
@@ -129,13 +132,13 @@ def verdicts_on_page(html: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with fake_github(TOKEN) as state:
+def github() -> Iterator[PullsGitHub]:
+    with pulls_github(TOKEN) as state:
         yield state
 
 
 class Rehearsal:
-    def __init__(self, tmp: Path, github: FakeGitHub) -> None:
+    def __init__(self, tmp: Path, github: PullsGitHub) -> None:
         self.tmp, self.github = tmp, github
         self.repo = tmp / "repo"
         self.repo.mkdir()
@@ -189,7 +192,9 @@ class Rehearsal:
         }
 
     def pr_job(self, push: int, head: str, latency: float) -> tuple[Path, int]:
-        """perf-pr.yml: no token; context, measure (here: ingest), compare, summary."""
+        """perf-pr.yml (`pull_request_target`, the PR's head checked out): no token;
+        context, measure (here: ingest), compare, summary. A fork's edited workflow
+        would write the same artifact."""
         event = self.tmp / f"event{push}.json"
         text = EVENT.read_text().replace("HEAD_SHA", head).replace("BASE_SHA", self.base)
         event.write_text(text.replace("BEFORE_SHA", self.base))
@@ -199,7 +204,7 @@ class Rehearsal:
         env = {
             "PATH": os.environ["PATH"],
             "GITHUB_ACTIONS": "true",
-            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_NAME": "pull_request_target",
             "GITHUB_EVENT_PATH": str(event),
             "GITHUB_REPOSITORY": "octo/ml",
             "GITHUB_SERVER_URL": "https://github.com",
@@ -262,13 +267,22 @@ class Rehearsal:
             "RUN_URL": "https://github.com/octo/ml/actions/runs/9001",
             "PERFCI_DASHBOARD_URL": page_url,
         }
-        done, _ = run_step(
-            "perf-comment.yml", "Post or update the comment", self.runner(artifact), env
-        )
-        return self.check(done, code) if code == 0 else (self.check(done, code), done.stderr)[1]
+        temp = self.runner(artifact)
+        (temp / "perfci-data").symlink_to(self.data)  # the job's checkout of perfci-data
+        done, _ = run_step("perf-comment.yml", "Post or update the comment", temp, env)
+        out = self.check(done, code)
+        # main's kept runs, rebuilt into the job's scratch store before anything else
+        rebuilt, _, rest = out.partition("\n")
+        assert rebuilt.endswith(f"from {len(list((self.data / 'runs').iterdir()))} files")
+        return rest if code == 0 else done.stderr
+
+    def point(self, head: str, number: int = 42) -> None:
+        """GitHub now names `head` the pull request's head, forked from main's base."""
+        self.github.pulls[number] = head
+        self.github.merge_bases[head] = self.base
 
 
-def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeGitHub) -> None:
+def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: PullsGitHub) -> None:
     r = Rehearsal(tmp_path, github)
     github.add_comment(42, "Nice work!", "maintainer")
     github.add_comment(42, "Please rebase.", "maintainer")
@@ -276,7 +290,7 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     chart = naming.benchmark_page("suites/mlx/test_gemm", HOSTILE)
 
     head1 = commit(r.repo, "Fuse attention")
-    github.pulls[42] = head1
+    r.point(head1)
     artifact, gate = r.pr_job(1, head1, latency=1.5e-3)  # 50% slower: a regression
     first_artifact = artifact
     assert gate == 1
@@ -301,7 +315,7 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     assert {c[0] for c in page_data(site, chart)["commits"]} == {r.base}
 
     head2 = commit(r.repo, "Fix the regression")
-    github.pulls[42] = head2
+    r.point(head2)
     artifact, gate = r.pr_job(2, head2, latency=1e-3)
     assert gate == 0
     assert r.keep_job(artifact, head2)[1]
@@ -338,10 +352,63 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: FakeG
     assert all(TOKEN not in text for text in r.outputs)
 
 
-def test_without_a_deploy_the_comment_has_no_link(tmp_path: Path, github: FakeGitHub) -> None:
+PLANTED = "All clear, merge it @octo/maintainers [details](https://evil.example)"
+
+
+def test_a_forks_results_need_perf_ok_given_for_their_head(
+    tmp_path: Path, github: PullsGitHub
+) -> None:
+    """A fork's PR whose perf-pr.yml was edited (the gate gone, run on a hosted runner):
+    its artifact holds valid-looking results and a report.md of its own. Nothing is kept
+    or posted until a maintainer's perf-ok is on the pull request for that head; what is
+    posted then is perfci's comparison of the results, never that report."""
+    r = Rehearsal(tmp_path, github)
+    github.forks[42] = "mallory/ml"
+
+    def refused(artifact: Path, head: str) -> str:
+        log, kept = r.keep_job(artifact, head, code=REFUSED)
+        assert not kept and not (r.data / "pulls").exists()
+        err = r.comment_job(artifact, head, code=REFUSED)
+        assert err.count("\n") == 1 and err.startswith("perfci: refused: pull request #42 ")
+        assert err in log  # the keep job refused for the same reason
+        assert not [c for c in github.comments if MARKER in c["body"]]
+        return err
+
+    head1 = commit(r.repo, "Fuse attention")
+    r.point(head1)
+    first, _ = r.pr_job(1, head1, latency=1.5e-3)
+    (first / "report.md").write_text(PLANTED)
+    assert "from mallory/ml has no perf-ok label" in refused(first, head1)
+
+    github.label(42)  # read and labelled at head1; then the fork pushes again
+    head2 = commit(r.repo, "More changes")
+    r.point(head2)
+    second, _ = r.pr_job(2, head2, latency=1.5e-3)
+    (second / "report.md").write_text(PLANTED)
+    assert f"given for an earlier head, not {head2[:12]}" in refused(second, head2)
+    # the first push's artifact, now that the head has moved on
+    assert f"its head is now {head2[:12]}, not {head1[:12]}" in refused(first, head1)
+    assert not any(m in ("POST", "PATCH") for m, _, _ in github.requests)
+
+    github.unlabel(42)  # the maintainer reads the new commits and labels again
+    github.label(42)
+    log, kept = r.keep_job(second, head2)
+    assert kept and f"pull request #42 from mallory/ml: perf-ok given for {head2[:12]}" in log
+    assert [p.name for p in (r.data / "pulls" / "42").iterdir()] == [f"{head2}-run-2.json"]
+    out = r.comment_job(second, head2)
+    assert out.startswith("created comment ")
+    (mine,) = [c for c in github.comments if MARKER in c["body"]]
+    assert "evil.example" not in mine["body"] and "maintainers" not in mine["body"]
+    # perfci's own comparison of the checked results against main's kept runs
+    assert ("latency", "regression") in verdicts_in_comment(mine["body"])
+    runs = len(list((r.data / "runs").iterdir()))
+    assert f"Compared with {runs} runs" in mine["body"] and f"commit {r.base[:12]}" in mine["body"]
+
+
+def test_without_a_deploy_the_comment_has_no_link(tmp_path: Path, github: PullsGitHub) -> None:
     r = Rehearsal(tmp_path, github)
     head = commit(r.repo, "Fuse attention")
-    github.pulls[42] = head
+    r.point(head)
     artifact, _ = r.pr_job(1, head, latency=1e-3)
     assert r.comment_job(artifact, head, page_url="").startswith("created comment ")
     (mine,) = [c for c in github.comments if MARKER in c["body"]]
@@ -357,11 +424,11 @@ def test_without_a_deploy_the_comment_has_no_link(tmp_path: Path, github: FakeGi
     ],
 )
 def test_keep_refuses_results_that_are_not_the_pull_requests_run(
-    tmp_path: Path, github: FakeGitHub, change: dict[str, object], problem: str
+    tmp_path: Path, github: PullsGitHub, change: dict[str, object], problem: str
 ) -> None:
     r = Rehearsal(tmp_path, github)
     head = commit(r.repo, "Fuse attention")
-    github.pulls[42] = head
+    r.point(head)
     artifact, _ = r.pr_job(1, head, latency=1e-3)
     (path,) = artifact.glob("*.json")
     doc = json.loads(path.read_text())
@@ -507,3 +574,72 @@ def test_keep_bad_input_is_one_line(tmp_path: Path, args: list[str], message: st
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["artifact"]
+
+
+def test_results_dry_run_renders_from_the_store_without_the_api(
+    tmp_path: Path, github: PullsGitHub
+) -> None:
+    r = Rehearsal(tmp_path, github)
+    head = commit(r.repo, "Fuse attention")
+    artifact, _ = r.pr_job(1, head, latency=1.5e-3)
+    (artifact / "report.md").write_text(PLANTED)
+    scratch = f"sqlite:///{tmp_path / 'scratch.db'}"
+    env = {"PATH": os.environ["PATH"], "PERFCI_DB": scratch}
+    r.check(perfci("rebuild", "--from", str(r.data / "runs"), cwd=tmp_path, env=env))
+    done = perfci(
+        "comment", "--results", str(artifact), "--pr", "42", "--head-sha", head,
+        "--base", r.base, "--dry-run", cwd=tmp_path, env=env,
+    )  # fmt: skip
+    body = r.check(done)
+    assert body.startswith(MARKER) and "evil.example" not in body
+    assert ("latency", "regression") in verdicts_in_comment(body)
+    assert github.requests == []  # no token, no network
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pr", "42"], "--results needs --head-sha SHA"),
+        (["--pr", "42", "--head-sha", "abc1234"], "--head-sha must be the full 40-character"),
+        (["--pr", "42", "--head-sha", "HEAD", "--dry-run"], "give the merge-base as --base"),
+        (["--pr", "42", "--head-sha", "HEAD", "--base", "x"], "--base 'x' is not a git sha"),
+        (["--pr", "42", "--head-sha", "HEAD", "report.md"], "give BODY or --results DIR, not both"),
+        (["--pr", "41", "--head-sha", "HEAD"], "not a run of pull request #41"),
+        (["--pr", "42", "--head-sha", "a" * 40], "not a run of pull request #42 at aaaaaaaaaaaa"),
+    ],
+)
+def test_comment_from_results_bad_input_is_one_line(
+    tmp_path: Path, github: PullsGitHub, args: list[str], message: str
+) -> None:
+    head = sha("fuse-attention")
+    github.pulls[42] = head
+    artifact = tmp_path / "perfci-pr"
+    artifact.mkdir()
+    measured = run(commit=head, benchmarks=(benchmark(HOSTILE),))
+    record = dataclasses.replace(measured.run, trigger="pull_request", pr_number=42)
+    write(dataclasses.replace(measured, run=record), artifact / "run-1.json")
+    (artifact / "report.md").write_text(PLANTED)
+    scratch = tmp_path / "scratch.db"
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_REPOSITORY": "octo/ml",
+        "GITHUB_API_URL": github.url,
+        "GITHUB_TOKEN": TOKEN,
+        "PERFCI_DB": f"sqlite:///{scratch}",
+    }
+    args = [head if a == "HEAD" else a for a in args]
+    done = perfci("comment", "--results", str(artifact), *args, cwd=artifact, env=env)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert github.requests == [] and not scratch.exists()  # nothing asked, nothing stored
+
+
+def test_body_or_results_is_needed(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": "x", "GITHUB_REPOSITORY": "o/r"}
+    for args, message in (
+        (["--pr", "3"], "give BODY (a Markdown file) or --results DIR"),
+        (["body.md", "--pr", "3", "--base", "a" * 40], "--base goes with --results DIR"),
+    ):
+        done = perfci("comment", *args, cwd=tmp_path, env=env)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+
+from perfci.github.trust import LABEL, STATUS_CONTEXT
 
 ROOT = Path(__file__).parents[1]
 GITHUB = ROOT / ".github"
@@ -64,11 +71,18 @@ def test_zizmor_finds_nothing() -> None:
 
 
 def test_pull_request_code_runs_without_secrets_or_write_access() -> None:
-    pr = (GITHUB / "workflows" / "perf-pr.yml").read_text()
-    assert "pull_request_target" not in pr and "secrets." not in pr
-    assert "permissions: {}" in pr and "contents: read" in pr and "write" not in pr
+    doc = workflow("perf-pr.yml")
+    pr = yaml.safe_dump(doc)  # what runs, comments left out
+    # the base branch's file runs, so a fork cannot remove the gate or move the job
+    assert set(doc["on"]) == {"pull_request_target"} and doc["permissions"] == {}
+    assert "secrets." not in pr and "write" not in pr and "cache" not in pr
+    (job,) = doc["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
     assert "head.repo.full_name == github.repository" in pr and "'perf-ok'" in pr
-    assert "runs-on: [self-hosted, macOS, ARM64]" in pr and "persist-credentials: false" in pr
+    assert job["runs-on"] == ["self-hosted", "macOS", "ARM64"]
+    (checkout,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["persist-credentials"] is False
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
 
     post = (GITHUB / "workflows" / "perf-comment.yml").read_text()
     assert "workflow_run:" in post and "pull-requests: write" in post
@@ -114,7 +128,7 @@ def test_the_dashboard_is_built_and_deployed_in_one_trusted_place() -> None:
     keep, comment = job("perf-comment.yml", "keep"), job("perf-comment.yml", "comment")
     assert "contents: write" in keep and "pull-requests: read" in keep
     assert "pull-requests: write" not in keep and "perfci keep " in keep
-    assert "pull-requests: write" in comment and "contents:" not in comment
+    assert "pull-requests: write" in comment and "contents: read" in comment
     assert "needs: [keep, pages]" in comment  # posted after the deploy it links to
     assert "PERFCI_DASHBOARD_URL: ${{ needs.pages.outputs.page_url }}" in comment
 
@@ -184,3 +198,225 @@ def test_perfci_data_pushes_from_two_jobs_both_land(tmp_path: Path) -> None:
     assert log == ["Results of c", "Pull request b", "Results of a"]
     files = git("ls-tree", "-r", "--name-only", "perfci-data", cwd=origin).split()
     assert files == ["pulls/b.json", "runs/a.json", "runs/c.json"]
+
+
+def workflow(name: str) -> dict[str, Any]:
+    doc: dict[Any, Any] = yaml.safe_load((GITHUB / "workflows" / name).read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads a bare `on` as true
+    return doc
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def writes(permissions: object) -> bool:
+    return isinstance(permissions, dict) and "write" in permissions.values()
+
+
+def commands(script: str, program: str) -> list[list[str]]:
+    """Every invocation of `program` in a step's bash, as its words (quotes removed)."""
+    calls = []
+    for line in script.splitlines():
+        words = shlex.split(line, comments=True)
+        for i, word in enumerate(words):
+            if word == program and (i == 0 or words[i - 1] in ("then", "&&", ";", "$(")):
+                calls.append(words[i:])
+    return calls
+
+
+def test_the_comment_workflow_runs_after_perf_pr_with_least_permissions() -> None:
+    doc = workflow("perf-comment.yml")
+    assert doc["on"] == {"workflow_run": {"workflows": ["perf-pr"], "types": ["completed"]}}
+    assert doc["permissions"] == {}
+    jobs = doc["jobs"]
+    assert jobs["keep"]["permissions"] == {
+        "actions": "read",
+        "contents": "write",
+        "pull-requests": "read",
+        "statuses": "read",
+    }
+    assert jobs["comment"]["permissions"] == {
+        "actions": "read",
+        "contents": "read",
+        "pull-requests": "write",
+        "statuses": "read",
+    }
+    # what perf-pages' two jobs need between them, and only for the pages call
+    assert jobs["pages"]["permissions"] == {
+        "contents": "read",
+        "pages": "write",
+        "id-token": "write",
+    }
+    # only the default branch's perf-pr: a fork's own workflow called perf-pr runs under
+    # `pull_request`, and `pull_request_target` runs the base branch's file only
+    assert "github.event.workflow_run.event == 'pull_request_target'" in jobs["keep"]["if"]
+    assert "workflow_run.path == '.github/workflows/perf-pr.yml'" in jobs["keep"]["if"]
+    for job in jobs.values():  # no secret beyond the job's own token
+        assert "secrets." not in yaml.safe_dump(job)
+
+
+def test_the_comment_is_made_from_checked_results_never_the_artifacts_text() -> None:
+    comment = workflow("perf-comment.yml")["jobs"]["comment"]
+    scripts = [step["run"] for step in steps(comment) if "run" in step]
+    text = (GITHUB / "workflows" / "perf-comment.yml").read_text()
+    assert "report.md" not in text  # perf-pr's Markdown is never read, let alone posted
+    (call,) = [c for script in scripts for c in commands(script, "perfci") if c[1] == "comment"]
+    assert call[:4] == ["perfci", "comment", "--results", "$dir"]
+    flags = [word for word in call[2:] if word.startswith("--")]
+    assert flags == ["--results", "--pr", "--head-sha", "--report-url"]  # no BODY, no --base
+    # compared against a scratch store of main's kept runs, rebuilt first
+    (post,) = [s for s in scripts if "perfci comment" in s]
+    assert post.index('perfci rebuild --from "$data/runs"') < post.index("perfci comment")
+    assert 'PERFCI_DB="sqlite:///$RUNNER_TEMP/comment.db"' in post
+
+
+def test_a_forks_results_are_kept_and_posted_only_with_perf_ok_for_its_head() -> None:
+    jobs = workflow("perf-comment.yml")["jobs"]
+    keep = next(s for s in steps(jobs["keep"]) if "perfci keep" in s.get("run", ""))
+    post = next(s for s in steps(jobs["comment"]) if "perfci comment" in s.get("run", ""))
+    for step in (keep, post):
+        # the head is GitHub's record of the run, never the artifact's own head-sha file
+        assert step["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+        assert step["run"].startswith("set -euo pipefail\n")  # a refusal ends the step
+    checks = [c for c in commands(keep["run"], "perfci") if "--check-trust" in c]
+    assert checks == [[
+        "perfci", "comment", "--check-trust", "--results", "$dir", "--pr", "$pr",
+        "--head-sha", "$HEAD_SHA",
+    ]]  # fmt: skip
+    assert keep["run"].index("--check-trust") < keep["run"].index("perfci keep")
+    (comment,) = [c for c in commands(post["run"], "perfci") if c[1] == "comment"]
+    assert comment[comment.index("--head-sha") + 1] == "$HEAD_SHA"  # checked by --results too
+
+
+def test_the_label_is_tied_to_the_commit_it_was_given_for() -> None:
+    doc = workflow("perf-ok.yml")
+    assert doc["on"] == {"pull_request_target": {"types": ["labeled"]}}
+    assert doc["permissions"] == {}
+    (job,) = doc["jobs"].values()
+    assert job["if"] == f"github.event.label.name == '{LABEL}'"
+    assert job["permissions"] == {"statuses": "write"}
+    (step,) = steps(job)
+    assert "uses" not in step  # no checkout, no action: nothing of the PR is fetched or run
+    assert step["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
+    assert "${{" not in step["run"]  # event values reach bash through the environment only
+    (call,) = commands(step["run"].replace("\\\n", " "), "gh")
+    assert call[:5] == ["gh", "api", "--method", "POST", "repos/$REPO/statuses/$HEAD_SHA"]
+    assert {"state=success", f"context={STATUS_CONTEXT}"} <= set(call)
+    # the gate of perf-pr asks for the same label
+    assert (
+        f"github.event.label.name == '{LABEL}'"
+        in (GITHUB / "workflows" / "perf-pr.yml").read_text()
+    )
+
+
+TRUSTED_REF = "${{ github.event.repository.default_branch }}"
+ARTIFACT_READS = re.compile(
+    r'dir="\$RUNNER_TEMP/perfci-pr"'
+    r'|pr="\$\(head -c 20 "\$dir/pr-number"\)"'
+    r'|(kept="\$\()?perfci (keep|comment) [^;&|`]*'
+)
+
+
+def test_no_job_with_a_write_token_checks_out_or_runs_pull_request_code() -> None:
+    for path in sorted((GITHUB / "workflows").glob("*.yml")):
+        doc = workflow(path.name)
+        triggers = set(doc["on"])
+        for name, job in doc["jobs"].items():
+            where = f"{path.name}:{name}"
+            if "uses" in job:  # a reusable workflow: checked as its own file
+                assert job["uses"].startswith("./.github/workflows/"), where
+                continue
+            refs = [str(s.get("with", {}).get("ref")) for s in steps(job) if "checkout@" in str(s)]
+            pr_code = "pull_request" in triggers or any(".head" in ref for ref in refs)
+            if pr_code:  # the PR's own files or its head checked out: read-only, no secrets
+                assert not writes(job.get("permissions")), f"{where} runs PR code"
+                assert "secrets." not in str(job) and "cache" not in str(job), where
+                continue
+            privileged = writes(job.get("permissions")) or triggers & {
+                "workflow_run", "pull_request_target", "workflow_call"
+            }  # fmt: skip
+            if not privileged:
+                continue
+            for step in steps(job):
+                uses = step.get("uses", "")
+                if uses.startswith("actions/checkout@"):
+                    with_ = step.get("with", {})
+                    assert with_.get("persist-credentials") is False, where
+                    ref = with_.get("ref")
+                    # a push to main checks out main; everything else the default branch
+                    on_main = ref is None and triggers <= {"push", "workflow_dispatch"}
+                    assert ref == TRUSTED_REF or on_main, f"{where} checks out {ref}"
+                script = step.get("run", "")
+                # the artifact is data: the shell reads its PR number, perfci the rest
+                for line in script.splitlines():
+                    if "perfci-pr" in line or "$dir" in line:
+                        assert ARTIFACT_READS.fullmatch(line.strip()), f"{where}: {line}"
+                assert "pip install" not in script or "-c constraints.txt ." in script, where
+
+
+MUTATIONS = [
+    # a fork's own `pull_request` workflow called perf-pr accepted
+    (
+        "github.event.workflow_run.event == 'pull_request_target'",
+        "github.event.workflow_run.event == 'pull_request'",
+        test_the_comment_workflow_runs_after_perf_pr_with_least_permissions,
+    ),
+    # the old workflow: perf-pr's Markdown posted as it came
+    (
+        'perfci comment --results "$dir"',
+        'perfci comment "$dir/report.md"',
+        test_the_comment_is_made_from_checked_results_never_the_artifacts_text,
+    ),
+    # the PR's head checked out where a write token is
+    (
+        "ref: ${{ github.event.repository.default_branch }}",
+        "ref: ${{ github.event.workflow_run.head_sha }}",
+        test_no_job_with_a_write_token_checks_out_or_runs_pull_request_code,
+    ),
+    # something from the artifact run
+    (
+        'pr="$(head -c 20 "$dir/pr-number")"',
+        'pr="$(bash "$dir/pr-number")"',
+        test_no_job_with_a_write_token_checks_out_or_runs_pull_request_code,
+    ),
+    # a fork's results kept without asking for perf-ok
+    (
+        'perfci comment --check-trust --results "$dir" --pr "$pr" --head-sha "$HEAD_SHA"',
+        "true",
+        test_a_forks_results_are_kept_and_posted_only_with_perf_ok_for_its_head,
+    ),
+    # the head taken from the artifact's own file
+    (
+        "HEAD_SHA: ${{ github.event.workflow_run.head_sha }}",
+        "HEAD_SHA: ${{ github.event.workflow_run.head_branch }}",
+        test_a_forks_results_are_kept_and_posted_only_with_perf_ok_for_its_head,
+    ),
+    # one permission more than needed
+    (
+        "statuses: read # a fork's head",
+        "statuses: write # a fork's head",
+        test_the_comment_workflow_runs_after_perf_pr_with_least_permissions,
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "check"), MUTATIONS)
+def test_the_policy_checks_fail_on_a_workflow_that_breaks_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    old: str,
+    new: str,
+    check: Callable[[], None],
+) -> None:
+    """The checks above read the files they are given: perf-comment.yml with one of
+    these changes fails them."""
+    fake = tmp_path / ".github"
+    shutil.copytree(GITHUB, fake)
+    comment = fake / "workflows" / "perf-comment.yml"
+    text = comment.read_text()
+    assert old in text
+    comment.write_text(text.replace(old, new))
+    monkeypatch.setattr(sys.modules[__name__], "GITHUB", fake)
+    with pytest.raises(AssertionError):
+        check()

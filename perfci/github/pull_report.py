@@ -1,0 +1,40 @@
+"""The pull-request comment's report, made on the trusted side: the artifact's results
+files, once checked (`perfci.github.artifact.read_pull_results`), are added to a store of
+main's runs and compared there, so no text from the pull request's run is ever posted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfci.baseline import Verdicts, compare_head
+from perfci.config import Config
+from perfci.github.artifact import PullResults
+from perfci.report.markdown import comparison_markdown
+from perfci.results import ResultsError
+from perfci.store import Store
+from perfci.store.ingest import ingest_runs
+from perfci.store.queries import get_run
+
+
+def compare_pull(
+    store: Store, results: PullResults, merge_base: str, config: Config, cwd: Path | None
+) -> Verdicts:
+    """The checked results stored in `store` (runs stored before are not stored twice),
+    then their head commit compared with its base runs along `merge_base`'s first-parent
+    history (`cwd`: a checkout whose git knows it, else the parents the store recorded),
+    pull requests' runs passed over, as the runner's comparison of the merge-base does."""
+    stored = ingest_runs(store, [result for _, result in results.files])
+    runs = [get_run(store, s.run_id) for s in stored]
+    heads = sorted((r for r in runs if r is not None), key=lambda r: (r.started_at, r.id))
+    if not heads:
+        raise ResultsError(f"no run of pull request #{results.number} could be stored")
+    return compare_head(heads[-1], store, config, start=merge_base, main_only=True, cwd=cwd)
+
+
+def pull_markdown(
+    store: Store, results: PullResults, merge_base: str, config: Config, cwd: Path | None
+) -> str:
+    """`compare_pull`'s verdicts as the comment's Markdown (`perfci compare --format
+    markdown`)."""
+    verdicts = compare_pull(store, results, merge_base, config, cwd)
+    return comparison_markdown(verdicts.baseline, verdicts.comparisons)
