@@ -164,9 +164,7 @@ def _check_limits(result: RunResult) -> None:
     if run.load_average is not None:
         limits.check_float(run.load_average, "run.load_average")
     if commit is not None:
-        _check_record(commit, "commit", limits.COMMIT_TEXT)
-        if commit.author_time is not None:
-            check_time(commit.author_time, "commit.author_time")
+        _check_commit(commit)
     limits.check_machine(result.machine)
     limits.check_environment(result.environment)
     for i, bench in enumerate(result.benchmarks):
@@ -187,6 +185,24 @@ def _check_limits(result: RunResult) -> None:
         where = f"outcomes[{i}]"
         _check_record(outcome, where, {**limits.BENCHMARK_TEXT, "reason": None})
         limits.check_json(outcome.params, f"{where}.params")
+
+
+def checked_commit(commit: CommitInfo) -> CommitInfo:
+    """`commit` once its fields fit the store (after a flag or git completed it)."""
+    try:
+        _check_commit(commit)
+    except LimitError as exc:
+        raise ResultsError(str(exc)) from None
+    return commit
+
+
+def _check_commit(commit: CommitInfo) -> None:
+    for sha in (commit.sha, *commit.parents):
+        if not is_sha(sha):
+            raise LimitError(f"commit sha {sha[:80]!r} is not a hexadecimal git sha")
+    _check_record(commit, "commit", limits.COMMIT_TEXT)
+    if commit.author_time is not None:
+        check_time(commit.author_time, "commit.author_time")
 
 
 def _check_record(record: object, where: str, text: dict[str, int | None]) -> None:

@@ -452,3 +452,19 @@ def test_dashboard_into_an_unwritable_folder_is_one_line(
     a_file = tmp_path / "a-file"
     a_file.write_text("")
     assert cli("dashboard", "--db", sqlite_url, "--out", str(a_file / "site")).refused()
+
+
+def test_detect_refuses_a_branch_the_store_cannot_hold(seeded: str) -> None:
+    for branch in ("\udcff", "b" * 256):  # undecodable bytes in argv come in as surrogates
+        outcome = cli("detect", "--db", seeded, "--branch", branch)
+        assert outcome.refused() and "--branch" in outcome.err, outcome
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="perfci history passes NAME to the store unchecked; an undecodable argument "
+    "(a lone surrogate) cannot be encoded",
+    raises=UnicodeEncodeError,
+)
+def test_history_refuses_a_name_that_is_not_text(seeded: str) -> None:
+    assert cli("history", "\udcff", "--db", seeded).refused()

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perfci.context import resolve_commit, with_git_metadata
-from perfci.results import CommitInfo, ResultsError, RunResult, is_sha
+from perfci.limits import MACHINE_TEXT, LimitError, check_text
+from perfci.results import CommitInfo, ResultsError, RunResult, checked_commit, is_sha
 from perfci.store.engine import DEFAULT_URL
 
 if TYPE_CHECKING:
@@ -131,7 +132,17 @@ def apply_commit_options(result: RunResult, args: argparse.Namespace, source: st
         commit = dataclasses.replace(commit, parents=tuple(parents))
     if args.branch:
         commit = dataclasses.replace(commit, branch=args.branch)
-    machine = {**result.machine, "name": args.machine} if args.machine else result.machine
+    try:
+        commit = checked_commit(commit)
+    except ResultsError as exc:
+        raise ResultsError(f"{source}: {exc}") from None
+    machine = result.machine
+    if args.machine:
+        try:
+            check_text(args.machine, "--machine", MACHINE_TEXT["name"])
+        except LimitError as exc:
+            raise UsageError(str(exc)) from None
+        machine = {**machine, "name": args.machine}
     return dataclasses.replace(result, commit=commit, machine=machine)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from perfci.alerts import RECHECK, AlertRow, AlertsError, SeriesState, check_history
 from perfci.cli.common import UsageError, add_db_option
 from perfci.config import ConfigError, load_config
-from perfci.limits import FIGURE_MAX, FIGURE_MIN, is_figure
+from perfci.limits import COMMIT_TEXT, FIGURE_MAX, FIGURE_MIN, LimitError, check_text, is_figure
 from perfci.stats.changepoint import (
     MIN_AFTER,
     MIN_BEFORE,
@@ -175,6 +175,10 @@ def _too_short_lines(states: list[SeriesState]) -> list[str]:
 def handle_store(args: argparse.Namespace) -> int:
     from perfci.store import open_store
 
+    try:
+        check_text(args.branch, "--branch", COMMIT_TEXT["branch"])
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None
     try:
         config = load_config()
     except ConfigError as exc:
