@@ -446,3 +446,15 @@ def test_summary_appends_to_the_step_summary(tmp_path: Path) -> None:
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_dashboard_with_a_broken_config_says_so_and_writes_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "perfci.toml").write_text('[[benchmark]]\nname = "x"\nmin_effect = "lots"\n')
+    out = tmp_path / "site"
+    result = perfci("dashboard", "--db", f"sqlite:///{db}", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "perfci.toml" in result.stderr
+    assert not out.exists()

@@ -469,7 +469,7 @@ def test_the_pull_request_page_shows_the_comparisons_verdicts(store: Store, tmp_
     out = tmp_path / "site"
     build_site(store, out)
     text = (out / naming.pull_request_page(PR_NUMBER)).read_text()
-    rows = re.findall(r'<tr class="verdict-(\w+)">(.*?)</tr>', text, re.DOTALL)
+    rows = re.findall(r'<tr id="c-\w+" class="verdict-(\w+)">(.*?)</tr>', text, re.DOTALL)
     by_metric = {(re.search(r"<td>(\w+) <span", r).group(1), v) for v, r in rows}  # type: ignore[union-attr]
     assert ("latency", "regression") in by_metric  # 3 ms against 1.2 ms
     assert sum(v == "missing" for v, _ in rows) == 4  # two benchmarks, two metrics each

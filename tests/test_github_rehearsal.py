@@ -127,7 +127,7 @@ def verdicts_in_comment(body: str) -> list[tuple[str, str]]:
 
 
 def verdicts_on_page(html: str) -> list[tuple[str, str]]:
-    rows = re.findall(r'<tr class="verdict-(\w+)"><td>.*?</td><td>(\w+) <span', html)
+    rows = re.findall(r'<tr id="c-\w+" class="verdict-(\w+)"><td>.*?</td><td>(\w+) <span', html)
     return sorted((metric, verdict) for verdict, metric in rows)
 
 

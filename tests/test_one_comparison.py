@@ -90,7 +90,7 @@ def _page(cwd: Path, url: str) -> dict[tuple[str, str], str]:
     assert done.returncode == 0, done.stderr
     text = (out / naming.pull_request_page(PR)).read_text()
     rows = re.findall(
-        r'<tr class="verdict-(\w+)"><td>(\S+) <span.*?</td><td>(\w+) <span', text, re.S
+        r'<tr id="c-\w+" class="verdict-(\w+)"><td>(\S+) <span.*?</td><td>(\w+) <span', text, re.S
     )
     return {(bench, metric): verdict for verdict, bench, metric in rows}
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from perfci.cli.common import UsageError, add_db_option
+from perfci.config import ConfigError, load_config
 from perfci.dashboard import build_site
 from perfci.dashboard.naming import safe_href
 from perfci.store import open_store
@@ -66,11 +67,15 @@ def build(
             raise UsageError(f"{option} must be an http(s) address, not {value!r}")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    try:
+        config = load_config()  # read before anything is written: a bad file writes nothing
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     url = resolve_url(db)
     check_store_exists(url)
     store = open_store(url, upgrade=False)
     try:
-        report = build_site(store, out, repo_url=repo_url, base_url=base_url)
+        report = build_site(store, out, repo_url=repo_url, base_url=base_url, config=config)
     finally:
         store.close()
     return report.index, report.pages, len(report.written)

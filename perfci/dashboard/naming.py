@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from perfci.results import canonical_params
+
 OVERVIEW = "index.html"
 RUNS = "runs.html"
 MACHINES = "machines.html"
@@ -33,6 +35,13 @@ def benchmark_page(suite: str, name: str) -> str:
 
 def variant_anchor(key: str) -> str:
     return f"v-{key[:12]}"
+
+
+def comparison_anchor(benchmark: str, params: dict[str, Any], metric: str) -> str:
+    """One verdict's row on a pull-request page, which the PR comment links to: stable for
+    a benchmark label (suite::name), its parameters and the metric."""
+    key = "\0".join((benchmark, canonical_params(params), metric))
+    return f"c-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def pull_request_page(number: int) -> str:

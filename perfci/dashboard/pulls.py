@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from perfci.baseline import compare_head
 from perfci.config import Config, load_config
 from perfci.dashboard.data import Catalog
-from perfci.dashboard.naming import params_label
+from perfci.dashboard.naming import comparison_anchor, params_label
 from perfci.store import Store
 from perfci.store.queries import get_run
 from perfci.verdicts import ORDER, interval_text, listing_key, ratio_text
@@ -56,6 +56,7 @@ class VerdictRow:
     n_base: int
     n_head: int
     acknowledged: str = ""  # the reason perfci.toml gives for an expected change
+    anchor: str = ""  # the row's id, which the PR comment links to
 
 
 def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
@@ -74,6 +75,7 @@ def verdict_rows(verdicts: Sequence[VerdictLike]) -> list[VerdictRow]:
             n_base=v.n_base,
             n_head=v.n_head,
             acknowledged=v.acknowledged or "",
+            anchor=comparison_anchor(v.benchmark, v.params, v.metric),
         )
         for v in listed
     ]

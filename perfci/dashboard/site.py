@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from perfci import __version__
+from perfci.config import Config
 from perfci.dashboard import naming
 from perfci.dashboard.data import Catalog, load_catalog
 from perfci.dashboard.manifest import SiteWriter
@@ -78,11 +79,13 @@ def build_site(
     repo_url: str | None = None,
     base_url: str | None = None,
     branch: str | None = None,
+    config: Config | None = None,
 ) -> BuildReport:
     """Write the static site for `store` into `out`; pages whose inputs did not change
     since the last build into `out` are neither re-read nor rewritten. The charts follow
     `branch`'s first-parent history (default: main when the store has it, see
-    `Catalog.trend_branch`)."""
+    `Catalog.trend_branch`); pull-request pages judge with `config` (default: the
+    working directory's perfci.toml), as `perfci compare` does."""
     out.mkdir(parents=True, exist_ok=True)
     options = {"repo_url": repo_url, "base_url": base_url, "branch": branch}
     env = _templates()
@@ -100,7 +103,7 @@ def build_site(
     rows = _benchmark_pages(
         store, catalog, trend, writer, env.get_template("benchmark.html"), common
     )
-    pulls = pull_requests(store, catalog)
+    pulls = pull_requests(store, catalog, config)
     for number, pull in pulls.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
         writer.write(naming.pull_request_page(number), html)
