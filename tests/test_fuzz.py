@@ -243,11 +243,21 @@ def test_any_config_is_used_or_refused_in_one_line(
     assert_clean(cli("compare", *map(str, files)))
 
 
-FLAG_VALUES = st.one_of(  # an argument can hold anything but NUL, which ends a C string
-    HOSTILE_STRINGS.filter(lambda v: "\0" not in v),
-    st.text(st.characters(blacklist_characters="\0"), max_size=30),
+def _is_argument(value: str) -> bool:
+    """What a process can be given: no NUL (it ends a C string), and no surrogate but
+    those Python makes of undecodable bytes (surrogateescape)."""
+    try:
+        value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in value
+
+
+FLAG_VALUES = st.one_of(
+    HOSTILE_STRINGS,
+    st.text(max_size=30),
     st.sampled_from(["12", "-3", "0", "١٢", "abc", "HEAD", "main", "0" * 41, "f" * 40]),
-)
+).filter(_is_argument)
 
 
 @st.composite
