@@ -95,12 +95,14 @@ def block_inflation(lengths: Floats, rho: Floats | float) -> Floats:
 
 @dataclass(frozen=True)
 class BlockMoments:
-    """For each split k of w: block A is w[:k], block B is w[k:]. Means, sums of squares
-    around the block's own mean, and sums of products of neighbours inside the block
-    (Σ (w_i - mean)(w_{i+1} - mean), pairs that straddle the split left out)."""
+    """For each split k of w: block A is w[:k], block B is w[k:]. Means, B's mean minus
+    A's (`shift`), sums of squares around the block's own mean, and sums of products of
+    neighbours inside the block (Σ (w_i - mean)(w_{i+1} - mean), pairs that straddle the
+    split left out)."""
 
     mean_before: Floats
     mean_after: Floats
+    shift: Floats
     ss_before: Floats
     ss_after: Floats
     cross_before: Floats
@@ -108,37 +110,47 @@ class BlockMoments:
 
 
 class PrefixSums:
-    """Running sums of w, w² and w_i·w_{i+1}, from which every split's block moments
-    come in O(1): the scan's speed."""
+    """Running sums of v, v² and v_i·v_{i+1}, v being w less its mean, from which every
+    split's block moments come in O(1): the scan's speed. They are taken around the mean
+    so that a level far from zero (the log of nanoseconds, or of millions of items a
+    second) does not cancel the sums of squares down to their last digits."""
 
     def __init__(self, w: Floats) -> None:
-        self.w = w
         self.n = len(w)
-        self.s1 = np.concatenate([[0.0], np.cumsum(w)])
-        self.s2 = np.concatenate([[0.0], np.cumsum(w * w)])
-        # lag[j] = Σ_{i<j} w_i·w_{i+1}
-        self.lag = np.concatenate([[0.0], np.cumsum(w[:-1] * w[1:])])
+        self.center = float(np.mean(w)) if len(w) else 0.0
+        self.v = v = w - self.center
+        self.s1 = np.concatenate([[0.0], np.cumsum(v)])
+        self.s2 = np.concatenate([[0.0], np.cumsum(v * v)])
+        # lag[j] = Σ_{i<j} v_i·v_{i+1}
+        self.lag = np.concatenate([[0.0], np.cumsum(v[:-1] * v[1:])])
 
-    def means(self, ks: NDArray[np.int64]) -> tuple[Floats, Floats]:
-        """The means of w[:k] and w[k:] for each split k (0 < k < n)."""
+    def _means(self, ks: NDArray[np.int64]) -> tuple[Floats, Floats]:
+        """The means of v[:k] and v[k:] for each split k (0 < k < n)."""
         s1, n = self.s1, self.n
         k, m = ks.astype(np.float64), (n - ks).astype(np.float64)
         return s1[ks] / k, (s1[n] - s1[ks]) / m
+
+    def shifts(self, ks: NDArray[np.int64]) -> Floats:
+        """The mean of w[k:] minus the mean of w[:k], for each split k (0 < k < n)."""
+        before, after = self._means(ks)
+        shift: Floats = after - before
+        return shift
 
     def moments(self, ks: NDArray[np.int64]) -> BlockMoments:
         """`BlockMoments` at each split k (0 < k < n)."""
         s1, s2, lag, n = self.s1, self.s2, self.lag, self.n
         k, m = ks.astype(np.float64), (n - ks).astype(np.float64)
-        mean1, mean2 = self.means(ks)
+        mean1, mean2 = self._means(ks)
         ss1 = s2[ks] - s1[ks] * mean1
         ss2 = (s2[n] - s2[ks]) - (s1[n] - s1[ks]) * mean2
-        cross1 = lag[ks - 1] - mean1 * (s1[ks - 1] + s1[ks] - self.w[0]) + (k - 1) * mean1**2
+        cross1 = lag[ks - 1] - mean1 * (s1[ks - 1] + s1[ks] - self.v[0]) + (k - 1) * mean1**2
         cross2 = (
             (lag[n - 1] - lag[ks])
             - mean2 * ((s1[n - 1] - s1[ks]) + (s1[n] - s1[ks + 1]))
             + (m - 1) * mean2**2
         )
-        return BlockMoments(mean1, mean2, ss1, ss2, cross1, cross2)
+        c = self.center
+        return BlockMoments(c + mean1, c + mean2, mean2 - mean1, ss1, ss2, cross1, cross2)
 
 
 def pooled_spread(d: Floats, ks: NDArray[np.int64], lag: int) -> Floats:
@@ -234,18 +246,17 @@ def scan(y: Floats, exact: bool = True, cuts: Cuts | None = None) -> Scan | None
     rho_se = np.sqrt(np.maximum(1 - rho**2, 0.05) / (n - 2))
     rho_high = np.minimum(rho + RHO_UNCERTAINTY * rho_se, MAX_RHO)
     variance = block_inflation(k, rho_high) / k + block_inflation(m, rho_high) / m
-    statistic = (b.mean_after - b.mean_before) / (noise * np.sqrt(variance))
+    statistic = b.shift / (noise * np.sqrt(variance))
     penalty = np.where(m < FULL_AFTER, SHORT_TAIL_PENALTY, 0.0)
     factor = np.full(len(ks), 1 + THRESHOLD**2 / (4 * (n - 2)))  # σ̂'s uncertainty
     if not exact and not (np.abs(statistic) >= THRESHOLD * factor + penalty).any():
         return None
-    shift = b.mean_after - b.mean_before
+    shift = b.shift
     recent = np.arange(max(MIN_BEFORE, n - MIN_AFTER + 1), n)
     if cuts is not None:
         recent = recent[cuts[recent]]
     rk, rm = recent.astype(np.float64), (n - recent).astype(np.float64)
-    recent_before, recent_after = sums.means(recent)
-    recent_shift = recent_after - recent_before
+    recent_shift = sums.shifts(recent)
     recent_fit = recent_shift**2 * rk * rm / n
     fit = shift**2 * k * m / n
     return Scan(ks, statistic, factor, penalty, noise, rho, shift, fit, recent_shift, recent_fit)
