@@ -258,21 +258,7 @@ def check_history(
     directions = metric_directions(store)
     machine_of = machine_fingerprints(store)
     benchmarks = benchmark_names(store)
-    stored: dict[SeriesKey, _Stored] = defaultdict(dict)
-    for a in stored_alerts(store):
-        f = _Found(
-            (a.benchmark_id, a.metric, machine_of[a.machine_id]),
-            a.machine_id,
-            a.commit_id,
-            a.last_good_commit_id,
-            a.kind,
-            a.magnitude,
-            a.reason,
-            a.shape,
-            a.id,
-            a.status,
-        )
-        stored[f.series][(f.commit_id, f.kind)] = f
+    stored = _stored(store, machine_of)
     new: list[_Found] = []
     grown: list[_Found] = []
     opened: dict[SeriesKey, int] = {}
@@ -288,20 +274,7 @@ def check_history(
     now = datetime.now(UTC).replace(tzinfo=None)
     write_alerts(  # a drift that goes on: its alert moves to the newest change, grown
         store,
-        [
-            NewAlert(
-                f.series[0],
-                f.series[1],
-                f.machine_id,
-                f.commit_id,
-                f.last_good_id,
-                f.kind,
-                f.shape,
-                f.magnitude,
-                f.reason,
-            )
-            for f in new
-        ],
+        [_new_alert(f) for f in new],
         [MovedAlert(f.alert_id, f.commit_id, f.magnitude) for f in grown if f.alert_id is not None],
         now,
     )
@@ -315,6 +288,41 @@ def check_history(
         if (key[0], key[1], machine_of[key[2]]) in series
     ]
     return History(alerts, _states(store, series, opened, benchmarks))
+
+
+def _stored(store: Store, machine_of: dict[int, str]) -> dict[SeriesKey, _Stored]:
+    """The stored alerts of every series, by (commit id, kind)."""
+    stored: dict[SeriesKey, _Stored] = defaultdict(dict)
+    for a in stored_alerts(store):
+        key = (a.benchmark_id, a.metric, machine_of[a.machine_id])
+        stored[key][(a.commit_id, a.kind)] = _Found(
+            key,
+            a.machine_id,
+            a.commit_id,
+            a.last_good_commit_id,
+            a.kind,
+            a.magnitude,
+            a.reason,
+            a.shape,
+            a.id,
+            a.status,
+        )
+    return stored
+
+
+def _new_alert(f: _Found) -> NewAlert:
+    bench, metric, _ = f.series
+    return NewAlert(
+        bench,
+        metric,
+        f.machine_id,
+        f.commit_id,
+        f.last_good_id,
+        f.kind,
+        f.shape,
+        f.magnitude,
+        f.reason,
+    )
 
 
 def _states(

@@ -4,14 +4,14 @@ data, with Apache Otava 0.8, asv's step detection and a Mann-Whitney test beside
     python suites/perfci/quality/evaluate.py [--quick] [--no-peers] [--seeds calibration]
 
 History series are replayed point by point, as CI sees them run after run (perfci's
-`replay`, which the store's scan is tested to agree with); the short-history cells run
-the store's scan itself and the CSV path (`short.py`); the peers analyse each whole
-series once, as their tools do. Every rate comes with a 95% Wilson interval. The peers
-live in their own virtual environment (.perfci/quality-peers, created on first use with
-pip; `--no-peers` skips them). The detector's constants were chosen on the calibration
-seeds (`--seeds calibration`, every seed offset by 1,000,000) and the tuned families
-only; the report uses the other seeds, and the untuned families were never looked at
-while choosing.
+`replay`: the detector's incremental steps, the same `step` the store's scan takes after
+each run); the short-history cells run the store's scan itself and the CSV path
+(`short.py`); the peers analyse each whole series once, as their tools do. Every rate
+comes with a 95% Wilson interval. The peers live in their own virtual environment
+(.perfci/quality-peers, created on first use with pip; `--no-peers` skips them). The
+detector's constants were chosen on the calibration seeds (`--seeds calibration`, every
+seed offset by 1,000,000) and the tuned families only; the report uses the other seeds,
+and the untuned families were never looked at while choosing.
 """
 
 from __future__ import annotations
