@@ -335,11 +335,6 @@ def test_detect_on_any_csv_ends_in_0_or_2(
 PAYLOAD_VALUES = st.one_of(HOSTILE_VALUES, st.just({"sha": "a" * 40}), st.just({"sha": 12}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci.github.event.pull_context takes the event payload's types on trust",
-    raises=(AttributeError, TypeError, ValueError, RecursionError),
-)
 @FUZZ
 @given(
     pull=st.dictionaries(

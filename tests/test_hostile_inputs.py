@@ -290,7 +290,11 @@ def test_a_pr_number_that_is_not_ascii_digits_is_a_usage_error(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_EVENT_PATH", raising=False)
-    for command in (["context"], ["keep", str(tmp_path), "--head-sha", "a" * 40, "--into", "."]):
+    for command in (
+        ["context"],
+        ["keep", str(tmp_path), "--head-sha", "a" * 40, "--into", "."],
+        ["comment", str(tmp_path / "body.md"), "--dry-run"],
+    ):
         outcome = cli(*command, "--pr", value)
         assert outcome.refused(), (command, outcome)
         assert "argument --pr" in outcome.err and "not a pull-request number" in outcome.err
@@ -347,17 +351,14 @@ PAYLOADS = [
     '{"pull_request": {"base": "main"}}',
     '{"pull_request": {"head": {"sha": 12}}}',
     '{"pull_request": {"number": "²"}}',
+    '{"pull_request": {"number": [7]}}',
     "[" * 100_000,
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci.github.event.pull_context/load_payload take the payload's types on trust "
-    "(AttributeError, ValueError from int('²'), RecursionError)",
-    raises=(AttributeError, ValueError, RecursionError),
+@pytest.mark.parametrize(
+    "payload", PAYLOADS, ids=["base-str", "sha-int", "pr-²", "pr-a-list", "deep"]
 )
-@pytest.mark.parametrize("payload", PAYLOADS, ids=["base-str", "sha-int", "pr-²", "deep"])
 def test_an_event_payload_of_the_wrong_shape_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: str
 ) -> None:
@@ -368,11 +369,17 @@ def test_an_event_payload_of_the_wrong_shape_is_one_line(
     assert cli("context").refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci.github.event's owner/name check ends in `$`, which takes a newline",
-    raises=AssertionError,
-)
+def test_an_event_payload_that_is_a_fifo_is_refused_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "event.json"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(fifo))
+    result = _perfci("context", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "not a regular file" in result.stderr and str(fifo) in result.stderr
+
+
 def test_a_repository_with_a_trailing_newline_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,12 +387,6 @@ def test_a_repository_with_a_trailing_newline_is_refused(
     assert cli("context", "--repo", "octo/ml\n").refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci comment parses --pr with perfci.github.event.parse_pr_number, whose "
-    "str.isdigit takes '²' and int() then refuses it",
-    raises=ValueError,
-)
 def test_comment_refuses_a_pr_number_in_other_digits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -397,12 +398,6 @@ def test_comment_refuses_a_pr_number_in_other_digits(
     assert cli("comment", str(body), "--pr", "²").refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci compare FILE... reads with perfci.store.importers.load_results_file, "
-    "which lets json's RecursionError through",
-    raises=RecursionError,
-)
 def test_compare_refuses_json_nested_past_the_recursion_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -414,12 +409,6 @@ def test_compare_refuses_json_nested_past_the_recursion_limit(
     assert cli("compare", str(good), str(deep)).refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci compare FILE... opens a FIFO (perfci.store.importers.load_results_file "
-    "reads whatever it is given) and blocks",
-    raises=subprocess.TimeoutExpired,
-)
 def test_compare_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "head.json"
     os.mkfifo(fifo)
@@ -437,11 +426,6 @@ def test_compare_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
     assert result.returncode == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci dashboard lets the OSError of an --out it cannot create through",
-    raises=OSError,
-)
 def test_dashboard_into_an_unwritable_folder_is_one_line(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -460,11 +444,28 @@ def test_detect_refuses_a_branch_the_store_cannot_hold(seeded: str) -> None:
         assert outcome.refused() and "--branch" in outcome.err, outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci history passes NAME to the store unchecked; an undecodable argument "
-    "(a lone surrogate) cannot be encoded",
-    raises=UnicodeEncodeError,
-)
 def test_history_refuses_a_name_that_is_not_text(seeded: str) -> None:
     assert cli("history", "\udcff", "--db", seeded).refused()
+
+
+def test_history_checks_each_part_of_the_name_and_the_metric(seeded: str) -> None:
+    for argv, problem in (
+        (["n" * 513], "NAME is longer than 512 characters"),
+        (["s" * 513 + "::test_x"], "NAME's suite is longer than 512 characters"),
+        (["test_x", "--metric", "\udcff"], "--metric is not valid Unicode"),
+        (["test_x", "--metric", "m" * 65], "--metric is longer than 64 characters"),
+    ):
+        outcome = cli("history", *argv, "--db", seeded)
+        assert outcome.refused() and problem in outcome.err, (argv, outcome)
+    # a suite and a name each within their columns: looked up, not refused for its length
+    both = cli("history", "s" * 300 + "::" + "n" * 300, "--db", seeded)
+    assert both.refused() and "measurements of" in both.err, both
+
+
+def test_dashboard_with_a_database_url_it_cannot_parse_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    outcome = cli("dashboard", "--db", "not a url", "--out", str(tmp_path / "site"))
+    assert outcome.refused() and "cannot use database URL 'not a url'" in outcome.err, outcome
+    assert not (tmp_path / "site").exists()

@@ -12,8 +12,6 @@ ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "perfci"
 STORE = PACKAGE / "store"
 FORBIDDEN = ("sqlalchemy", "perfci.store.models")
-# Modules outside the store that still import them, until that moves into the store.
-NOT_YET_MOVED = frozenset({"perfci/cli/dashboard.py"})
 
 
 def _module_name(path: Path) -> str:
@@ -56,14 +54,7 @@ def _violations() -> dict[str, list[str]]:
 
 
 def test_only_the_store_imports_sqlalchemy_or_the_models() -> None:
-    outside = {path: found for path, found in _violations().items() if path not in NOT_YET_MOVED}
-    assert outside == {}
-
-
-def test_every_module_not_yet_moved_still_imports_them() -> None:
-    """A module whose imports moved into the store leaves NOT_YET_MOVED, so it stays out."""
-    assert set(_violations()) >= NOT_YET_MOVED
-    assert all((ROOT / path).is_file() for path in NOT_YET_MOVED)
+    assert _violations() == {}
 
 
 def test_the_walk_covers_the_dashboard() -> None:

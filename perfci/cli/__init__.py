@@ -70,7 +70,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 success, 1 a regression (with --fail-on-regression) or failed
-    benchmarks, 2 bad input or usage (one line on stderr, nothing written)."""
+    benchmarks, 2 bad input or usage (one line on stderr, nothing written), 3 refused:
+    the pull request is not trusted for this commit (`perfci comment`'s trust check)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     _printable_stdout()
     try:

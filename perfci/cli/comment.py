@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from perfci.cli.common import UsageError, add_db_option, github_client
+from perfci.cli.common import UsageError, add_db_option, github_client, pr_number_arg
 from perfci.config import Config, ConfigError, load_config
 from perfci.dashboard.naming import pull_request_url, safe_href
 from perfci.github.artifact import PullResults, read_pull_results
 from perfci.github.comment import DEFAULT_AUTHOR, comment_body, upsert_comment
-from perfci.github.event import PullContext, check_sha, parse_pr_number, pull_context
+from perfci.github.event import PullContext, check_sha, pull_context
 from perfci.github.pull_report import pull_markdown
 from perfci.github.trust import LABEL, REFUSED, Refused, check_pull
 from perfci.github.trust import merge_base as trust_merge_base
@@ -73,7 +73,9 @@ def register(sub: Any) -> None:
         f"posted now (exit 0), else say why (exit {REFUSED}); with --results, its files "
         "are checked first; posts nothing",
     )
-    parser.add_argument("--pr", metavar="N", help="pull-request number (default: the event's)")
+    parser.add_argument(
+        "--pr", type=pr_number_arg, metavar="N", help="pull-request number (default: the event's)"
+    )
     parser.add_argument("--repo", metavar="OWNER/NAME", help="default: $GITHUB_REPOSITORY")
     parser.add_argument(
         "--head-sha",
@@ -131,7 +133,7 @@ def _site(args: argparse.Namespace) -> str | None:
 def _context(args: argparse.Namespace) -> PullContext:
     return pull_context(
         overrides={
-            "pr_number": parse_pr_number(args.pr) if args.pr is not None else None,
+            "pr_number": args.pr,
             "repository": args.repo,
             "run_url": args.report_url,
         }

@@ -7,15 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from perfci.cli.common import UsageError, add_db_option
 from perfci.config import ConfigError, load_config
 from perfci.dashboard import build_site
 from perfci.dashboard.naming import safe_href
 from perfci.store import open_store
-from perfci.store.engine import resolve_url, sqlite_path
+from perfci.store.engine import StoreError, resolve_url, sqlite_file
 
 DEFAULT_OUT = Path(".perfci/site")
 
@@ -51,9 +48,9 @@ def default_repo_url() -> str | None:
 def check_store_exists(url: str) -> None:
     """The dashboard only reads: a SQLite file that is not there is a mistake, not a new store."""
     try:
-        path = sqlite_path(make_url(url))
-    except ArgumentError as exc:
-        raise UsageError(f"cannot use database URL {url!r}: {exc}") from exc
+        path = sqlite_file(url)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
     if path is not None and not path.is_file():
         raise UsageError(f"no perfci store at {path}: run `perfci run` or `perfci ingest` first")
 
@@ -76,6 +73,8 @@ def build(
     store = open_store(url, upgrade=False)
     try:
         report = build_site(store, out, repo_url=repo_url, base_url=base_url, config=config)
+    except OSError as exc:
+        raise UsageError(f"cannot write the site into --out {out}: {exc.strerror or exc}") from None
     finally:
         store.close()
     return report.index, report.pages, len(report.written)

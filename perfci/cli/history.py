@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from perfci.cli.common import UsageError, add_db_option
+from perfci.limits import BENCHMARK_TEXT, METRIC_TEXT, LimitError, check_text
 from perfci.report.text import history_table
 from perfci.store import open_store
 from perfci.store.queries import history
@@ -25,6 +26,13 @@ def register(sub: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    suite, _, name = args.name.rpartition("::")
+    try:  # text the store could hold: a lone surrogate cannot even be sent to it
+        check_text(name, "NAME", BENCHMARK_TEXT["name"])
+        check_text(suite, "NAME's suite", BENCHMARK_TEXT["suite"])
+        check_text(args.metric, "--metric", METRIC_TEXT["name"])
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None
     store = open_store(args.db)
     try:
         rows = history(store, args.name, args.metric, args.limit)

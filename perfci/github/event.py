@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from perfci.context import merge_base as git_merge_base
 from perfci.results import is_sha
 
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 class ContextError(Exception):
@@ -36,20 +37,27 @@ class PullContext:
 
 
 def load_payload(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload at $GITHUB_EVENT_PATH ({} when unset); ContextError for a file
+    that is not regular (a FIFO would block), unreadable, or not JSON a decoder can follow."""
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return {}
     try:
-        payload = json.loads(Path(path).read_text())
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ContextError(f"cannot read the event payload {path}: not a regular file")
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ContextError(f"cannot read the event payload {path}: {exc}") from None
+    except RecursionError:
+        raise ContextError(f"cannot read the event payload {path}: nested too deeply") from None
     return payload if isinstance(payload, dict) else {}
 
 
 def parse_pr_number(value: object) -> int:
-    """A pull-request number, which may come from untrusted data: a positive integer."""
+    """A pull-request number, which may come from untrusted data: a positive integer in
+    ASCII digits (str.isdigit alone takes '²', which `int` refuses)."""
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) < 10**9:
+    if not (text.isascii() and text.isdigit() and len(text) < 16) or not 0 < int(text) < 10**9:
         raise ContextError(f"{text[:40]!r} is not a pull-request number")
     return int(text)
 
@@ -59,6 +67,20 @@ def check_sha(value: str, what: str) -> str:
     if not is_sha(value.lower()):
         raise ContextError(f"{what} {value[:50]!r} is not a git sha")
     return value.lower()
+
+
+def _payload_sha(pull: Mapping[str, Any], side: str) -> str | None:
+    """pull_request.<side>.sha from the payload; ContextError unless <side> is an object
+    whose sha is a string (either may be absent)."""
+    ref = pull.get(side)
+    if ref is None:
+        return None
+    if not isinstance(ref, dict):
+        raise ContextError(f"the event's pull_request.{side} is not an object")
+    sha = ref.get("sha")
+    if sha is not None and not isinstance(sha, str):
+        raise ContextError(f"the event's pull_request.{side}.sha is not a string")
+    return sha or None
 
 
 def pull_context(
@@ -73,11 +95,11 @@ def pull_context(
     pull = payload.get("pull_request")
     pull = pull if isinstance(pull, dict) else {}
     repo = given.get("repository") or env.get("GITHUB_REPOSITORY")
-    if repo is not None and not _REPO.match(repo):
+    if repo is not None and not _REPO.fullmatch(repo):
         raise ContextError(f"{repo[:80]!r} is not an owner/name repository")
     number: Any = given.get("pr_number", pull.get("number"))
-    base = given.get("base_sha") or (pull.get("base") or {}).get("sha")
-    head = given.get("head_sha") or (pull.get("head") or {}).get("sha")
+    base = given.get("base_sha") or _payload_sha(pull, "base")
+    head = given.get("head_sha") or _payload_sha(pull, "head")
     base = check_sha(base, "base") if base else None
     head = check_sha(head, "head") if head else None
     merge_base = given.get("merge_base")

@@ -32,6 +32,15 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def sqlite_file(url_text: str) -> Path | None:
+    """The file behind the SQLite URL `url_text` (None for other databases and in-memory
+    SQLite); StoreError for text that is not a database URL."""
+    try:
+        return sqlite_path(make_url(url_text))
+    except ArgumentError as exc:
+        raise StoreError(f"cannot use database URL {url_text!r}: {exc}") from None
+
+
 def describe_url(url_text: str) -> str:
     """For messages: a SQLite file's absolute path, any other URL without its password."""
     url = make_url(url_text)

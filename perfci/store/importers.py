@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import platform
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,19 +37,21 @@ from perfci.store.bulk import paused_gc
 
 
 def load_results_file(path: Path) -> RunResult:
-    """Parse `path`; ResultsError (naming the file) for anything unreadable or malformed."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    """Parse `path`; ResultsError (naming the file) for anything unreadable or malformed.
+    Only a regular file is read: it is opened without blocking and checked before any
+    read, so a FIFO or a device named *.json is refused rather than waited on. JSON
+    nested past what the decoder can follow is one line too."""
+    raw = _read_regular_file(path)
     with paused_gc():
         try:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ResultsError(f"{path}: not valid JSON ({exc})") from exc
+        except RecursionError:
+            raise ResultsError(f"{path}: nested too deeply to be a results file") from None
         try:
             if isinstance(doc, dict) and doc.get("format") == "perfci-run":
-                return _described(parse_run(doc))
+                return parse_run(doc)
             if isinstance(doc, dict) and "machine_info" in doc and "benchmarks" in doc:
                 return from_pytest_benchmark(doc, hashlib.sha256(raw).hexdigest())
         except ResultsError as exc:
@@ -55,50 +59,23 @@ def load_results_file(path: Path) -> RunResult:
     raise ResultsError(f"{path}: neither a perfci results file nor pytest-benchmark JSON")
 
 
-_MACHINE_TYPES: dict[str, tuple[type, ...]] = {
-    "name": (str,),
-    "chip": (str,),
-    "cpu_cores": (int,),
-    "hardware_arch": (str,),
-    "model": (str, type(None)),
-    "performance_cores": (int, type(None)),
-    "efficiency_cores": (int, type(None)),
-    "gpu_cores": (int, type(None)),
-    "memory_bytes": (int, type(None)),
-}
-_ENVIRONMENT_TYPES: dict[str, tuple[type, ...]] = {
-    "os": (str,),
-    "os_version": (str,),
-    "python_version": (str,),
-    "python_arch": (str,),
-    "rosetta": (bool,),
-    "packages": (dict,),
-}
-
-
-_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    bool: "true or false",
-    dict: "an object",
-    type(None): "null",
-}
-
-
-def _check_fields(doc: dict[str, Any], types: dict[str, tuple[type, ...]], where: str) -> None:
-    for key, allowed in types.items():
-        value = doc.get(key, ...)
-        wrong_bool = isinstance(value, bool) and bool not in allowed
-        if value is ... or not isinstance(value, allowed) or wrong_bool:
-            names = " or ".join(_TYPE_NAMES[t] for t in allowed)
-            raise ResultsError(f"{where}.{key} must be {names}")
-
-
-def _described(result: RunResult) -> RunResult:
-    """`result` once its machine and environment have the fields the store keeps."""
-    _check_fields(result.machine, _MACHINE_TYPES, "machine")
-    _check_fields(result.environment, _ENVIRONMENT_TYPES, "environment")
-    return result
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path` when it is a regular file; ResultsError naming it otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except ValueError:  # a NUL in the path
+        raise ResultsError(f"{str(path)[:80]!r}: not a file name") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ResultsError(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    finally:
+        os.close(fd)
 
 
 def _dict(value: object) -> dict[str, Any]:
