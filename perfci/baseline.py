@@ -30,6 +30,7 @@ from perfci.context import first_parent_chain as git_first_parent_chain
 from perfci.store import Store
 from perfci.store.queries import RunRow, environment_of, run_metrics, run_outcomes, runs_of_commit
 from perfci.store.queries import first_parent_chain as stored_first_parent_chain
+from perfci.store.trends import Trends, recent_medians
 from perfci.verdicts import MetricKey, metric_key
 
 HISTORY_RUNS = 30  # earlier runs in other environments kept to learn the noise from
@@ -299,3 +300,14 @@ def _from_files(bases: Sequence[ResultsFile], head: ResultsFile, config: Config)
         commit=commit,
     )
     return Verdicts(baseline, tuple(comparisons), commit)
+
+
+def main_trends(store: Store, verdicts: Verdicts, cwd: Path | None = None) -> Trends:
+    """Main's recent history per metric up to the base commit, one value a commit along
+    its first-parent chain, on the base's machine and environment (the small trend beside
+    each change in the PR comment); none for a baseline of results files."""
+    run = verdicts.baseline.run
+    if not isinstance(run, RunRow):
+        return {}
+    chain = ancestry(store, run.sha, cwd)
+    return recent_medians(store, chain, run.machine_fingerprint, run.environment_fingerprint)

@@ -66,6 +66,9 @@ class Comparison:
     # deterministic figure (every run gave the same value), compared without noise
     noise: str | None = None
     gates: bool = True  # False for a figure that cannot be attributed to the benchmark
+    # the smallest change these runs would find 80% of the time; None where no noise
+    # model judged the figure (exact, unpaired, assumed noise)
+    detectable: float | None = None
 
     @property
     def unmeasured(self) -> bool:
@@ -390,6 +393,7 @@ def compare_metrics(
                 note,
                 noise=est.noise_source,
                 gates=gates,
+                detectable=est.detectable if est.noise_known else None,
             )
         )
     for key, rows in base_by.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -12,13 +13,13 @@ import pytest
 from factories import benchmark, run, sha
 
 from perfci.baseline import choose_baseline, compare_runs
-from perfci.compare import compare_metrics
+from perfci.compare import MIN_RUNS, compare_metrics
 from perfci.config import Config
 from perfci.results import RunResult
 from perfci.stats.runs import compare_runs_samples, judge, t_quantile
 from perfci.store import Store
 from perfci.store.ingest import ingest_runs
-from perfci.store.queries import MetricRow, get_run
+from perfci.store.queries import MetricRow, RunRow, get_run
 
 
 def rows(levels: np.ndarray, rng: np.random.Generator, direction: str = "lower") -> list[MetricRow]:
@@ -130,20 +131,26 @@ def test_no_change_is_called_until_the_runs_tell_the_noise() -> None:
 
 def test_reports_say_once_why_metrics_have_no_verdict() -> None:
     from perfci.compare import Baseline
+    from perfci.report.comment import comment_markdown
     from perfci.report.json import comparison_json
-    from perfci.report.markdown import comparison_markdown
     from perfci.report.text import comparison_report
 
     base = [[single("cold", 5e-6), single("a", 1.0, "latency")]]
     head = [[single("cold", 1.2e-4), single("a", 1.0, "latency")]]
     comparisons = compare_metrics(base, head)
-    run = object()  # any base run: the reports only ask whether there is one
-    baseline = Baseline(run, "run 1: an earlier run of this commit")  # type: ignore[arg-type]
+    run = RunRow(1, sha("c"), "main", "c", "vm", "m", "e", datetime.now(UTC), "passed", None,
+                 "push", "perfci", 2, 0, 0)  # fmt: skip
+    baseline = Baseline(run, "run 1 of this commit")
     text = comparison_report(baseline, comparisons)
     assert "2 metric(s) have no verdict yet" in text and "suite::cold" not in text
-    markdown = comparison_markdown(baseline, comparisons)
-    assert "<details><summary>2 without a verdict yet</summary>" in markdown
-    assert markdown.index("without a verdict yet</summary>") < markdown.index("suite&#58;&#58;a")
+    markdown = comment_markdown(baseline, comparisons)
+    assert markdown.startswith("**perfci: nothing decided yet** — 2 metrics need")
+    fold = (
+        "<details><summary>2 metrics without a verdict yet: run-to-run noise unknown with "
+        f"fewer than {MIN_RUNS} runs in all</summary>"
+    )
+    assert fold in markdown
+    assert markdown.index(fold) < markdown.index("`a`")
     doc = json.loads(comparison_json(baseline, comparisons))
     assert {c["noise"] for c in doc["comparisons"]} == {"assumed"}
 
@@ -302,8 +309,8 @@ def _conditions_run(i: int, commits: list[str], load: float, thermal: str):
 def test_a_busier_or_hotter_head_is_stated_beside_the_verdicts(store: Store) -> None:
     """Base runs on a quiet machine (load 0.7 on 14 cores), the head at load 12.6 and
     throttled: the comparison says so in every format, since timings moved for it."""
+    from perfci.report.comment import comment_markdown
     from perfci.report.json import comparison_json
-    from perfci.report.markdown import comparison_markdown
     from perfci.report.text import comparison_report
 
     commits = [sha(f"c{i}") for i in range(4)]
@@ -319,7 +326,7 @@ def test_a_busier_or_hotter_head_is_stated_beside_the_verdicts(store: Store) -> 
     )
     comparisons = compare_runs(store, [r.id for r in baseline.runs], [head.id])
     assert "run conditions differ: 1-minute load" in comparison_report(baseline, comparisons)
-    assert "run conditions differ: thermal state" in comparison_markdown(baseline, comparisons)
+    assert "run conditions differ: thermal state" in comment_markdown(baseline, comparisons)
     assert '"condition_differences": [' in comparison_json(baseline, comparisons)
 
 

@@ -68,7 +68,12 @@ def test_hostile_names_render_as_their_text(text: str) -> None:
 def test_the_raw_markdown_stays_readable() -> None:
     assert escape("@octocat") == "@\u2060octocat"  # not the entity &#64;, which GitHub decodes
     assert escape("it's") == "it's"  # quotes are harmless outside HTML attributes
-    assert escape("fix #12") == "fix \\#\u206012"
+    assert escape("fix #12") == "fix #\u206012"
+    # prose reads as written: no backslash before harmless punctuation, no entities
+    said = "3 runs (newest: run 12) of its first-parent ancestor 0a1b2c, 2 commits back."
+    assert escape(said) == said
+    assert escape("- not a list") == "\\- not a list"
+    assert escape("1. not a list") == "1\\. not a list"
 
 
 TEXT = st.text(

@@ -7,19 +7,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from perfci.baseline import Verdicts, compare_head
+from perfci.baseline import Verdicts, compare_head, main_trends
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
 from perfci.compare import ResultsFile, fails
 from perfci.config import Config
 from perfci.context import merge_base, resolve_commit
+from perfci.report.comment import CommentExtras, comment_markdown
 from perfci.report.json import comparison_json
-from perfci.report.markdown import comparison_markdown
 from perfci.report.text import comparison_report
 from perfci.results import is_sha
 from perfci.store import Store, open_store
 from perfci.store.engine import describe_url
 from perfci.store.importers import load_results_file
 from perfci.store.queries import RunRow, runs_of_commit
+from perfci.store.trends import Trends
 
 
 def register(sub: Any) -> None:
@@ -76,7 +77,9 @@ def _stored_runs(store: Store, ref: str, flag: str) -> list[RunRow]:
     return runs
 
 
-def _from_store(args: argparse.Namespace, config: Config) -> Verdicts:
+def _from_store(args: argparse.Namespace, config: Config) -> tuple[Verdicts, Trends]:
+    """The verdicts, and for Markdown main's recent trend per metric (read while the
+    store is open)."""
     if not args.base or not args.head:
         raise UsageError("give both --base REF and --head REF, or two results files")
     cwd = Path.cwd()
@@ -85,7 +88,11 @@ def _from_store(args: argparse.Namespace, config: Config) -> Verdicts:
         head = _stored_runs(store, args.head, "--head")[0]
         base_sha = resolve_commit(cwd, args.base) or _stored_runs(store, args.base, "--base")[0].sha
         start = merge_base(cwd, base_sha, head.sha) or base_sha
-        return compare_head(head, store, config, min_effect=args.min_effect, start=start, cwd=cwd)
+        verdicts = compare_head(
+            head, store, config, min_effect=args.min_effect, start=start, cwd=cwd
+        )
+        trends = main_trends(store, verdicts, cwd) if args.format == "markdown" else {}
+        return verdicts, trends
     finally:
         store.close()
 
@@ -94,10 +101,16 @@ def handle(args: argparse.Namespace) -> int:
     config = verdict_config(args)
     if args.files and (args.base or args.head):
         raise UsageError("give either results files or --base/--head, not both")
+    trends: Trends = {}
     if args.files:
         verdicts = _from_files(args.files, config, args.min_effect)
     else:
-        verdicts = _from_store(args, config)
-    render = {"text": comparison_report, "markdown": comparison_markdown, "json": comparison_json}
-    print(render[args.format](verdicts.baseline, verdicts.comparisons))
+        verdicts, trends = _from_store(args, config)
+    baseline, comparisons = verdicts.baseline, verdicts.comparisons
+    if args.format == "markdown":
+        print(comment_markdown(baseline, comparisons, extras=CommentExtras(trends=trends)), end="")
+    elif args.format == "json":
+        print(comparison_json(baseline, comparisons))
+    else:
+        print(comparison_report(baseline, comparisons))
     return 1 if fails(verdicts.comparisons) and args.fail_on_regression else 0

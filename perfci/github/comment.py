@@ -11,6 +11,9 @@ MARKER = "<!-- perfci:comment -->"
 DEFAULT_AUTHOR = "github-actions[bot]"
 PAGE_LINK = "Open the pull-request page"
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
+# what the comparison's Markdown may take of it: the marker, the page link and the
+# trim's pointer fit in the rest, so the renderer fits itself and nothing is cut blind
+MARKDOWN_LIMIT = COMMENT_LIMIT - 1_024
 SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub shows of $GITHUB_STEP_SUMMARY per step
 
 

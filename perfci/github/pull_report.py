@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfci.baseline import Verdicts, compare_head
+from perfci.baseline import Verdicts, compare_head, main_trends
 from perfci.config import Config
 from perfci.github.artifact import PullResults
-from perfci.report.markdown import comparison_markdown
+from perfci.github.comment import MARKDOWN_LIMIT
+from perfci.report.comment import CommentExtras, comment_markdown
 from perfci.results import ResultsError
 from perfci.store import Store
 from perfci.store.ingest import ingest_runs
@@ -32,9 +33,18 @@ def compare_pull(
 
 
 def pull_markdown(
-    store: Store, results: PullResults, merge_base: str, config: Config, cwd: Path | None
+    store: Store,
+    results: PullResults,
+    merge_base: str,
+    config: Config,
+    cwd: Path | None,
+    page_url: str | None = None,
 ) -> str:
-    """`compare_pull`'s verdicts as the comment's Markdown (`perfci compare --format
-    markdown`)."""
+    """`compare_pull`'s verdicts as the comment's Markdown (the renderer of `perfci
+    compare --format markdown`), each change linked to its row on `page_url` (the pull
+    request's dashboard page) with main's recent trend, within GitHub's comment limit."""
     verdicts = compare_pull(store, results, merge_base, config, cwd)
-    return comparison_markdown(verdicts.baseline, verdicts.comparisons)
+    extras = CommentExtras(page_url, main_trends(store, verdicts, cwd))
+    return comment_markdown(
+        verdicts.baseline, verdicts.comparisons, extras=extras, limit=MARKDOWN_LIMIT
+    )

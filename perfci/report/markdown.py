@@ -1,108 +1,54 @@
-"""The pull-request comment body: changed benchmarks first, the rest folded.
+"""Text from outside perfci made safe for GitHub-flavoured Markdown, and still readable
+in the raw: names go into code spans (`code`), other text through `escape`.
 
-Benchmark names, parameters and commit subjects come from the repository under test, so
-every piece of text from them is escaped: no Markdown or HTML from a name can render,
-link, ping someone, reference an issue or break the table.
+Benchmark names, parameters, commit subjects, machine names and acknowledgement reasons
+come from the repository under test or its runner: no Markdown or HTML in them may render,
+link, ping someone, refer to an issue or break a table.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 
-from perfci.compare import Baseline, Comparison
-from perfci.report.text import ORDER, params_text, process_wide_note, unmeasured_note
-
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")  # `$`: GitHub's math
-# GitHub links `@name` (a mention), `#123` and `GH-123` (issues) and `name@host.tld`
-# (e-mail) in the rendered text, where an entity such as &#64; is an `@` again. A word
-# joiner (U+2060, invisible, no break) right after the `@`, `#` or `GH-` leaves the
-# text as it reads while no longer matching any of them.
-_LINKING = re.compile(r"@|#(?=\d)|\bGH-(?=\d)", re.IGNORECASE)
+# Punctuation that starts or ends emphasis, code, links, tables, strikethrough and math
+# (`$`, GitHub's) anywhere in a line; `<`, `>` and `&` become entities.
+_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+# What only means something at the start of a line: a heading, a list, a setext underline.
+_LINE_START = re.compile(r"^(?:[#+=-]|\d+(?=[.)]))")
+# GitHub links `@name` (a mention), `#123` and `GH-123` (issues), `name@host.tld`
+# (e-mail), `scheme://` and `www.` addresses, and renders `:emoji:` codes, in the rendered
+# text, where an entity such as &#64; is an `@` again. A word joiner (U+2060, invisible,
+# no break) right after the `@`, `#`, `GH-`, `:` or `www` leaves the text as it reads
+# while no longer matching any of them.
+_LINKING = re.compile(r"@|#(?=\d)|\bGH-(?=\d)|:(?=\w|//)|\bwww(?=\.)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
 
 def escape(text: str) -> str:
-    """Plain text safe inside Markdown and a table cell: `<`, `>` and `&` HTML-escaped,
-    Markdown punctuation backslash-escaped, line breaks flattened, `:` an entity (no
-    URL autolink), and mentions, issue references and e-mail addresses unlinked."""
+    """Plain text safe inside Markdown and a table cell: line breaks flattened, `<`, `>`
+    and `&` HTML-escaped, Markdown punctuation backslash-escaped where it could mean
+    something, and mentions, issue references, addresses and emoji codes unlinked."""
     flat = " ".join(text.split())
     unlinked = _LINKING.sub(lambda m: m.group(0) + WORD_JOINER, flat)
-    escaped = _SPECIAL.sub(r"\\\1", html.escape(unlinked, quote=False))
-    return escaped.replace(":", "&#58;")
+    escaped = _INLINE.sub(r"\\\1", html.escape(unlinked, quote=False))
+    if match := _LINE_START.match(escaped):
+        lead = match.group(0)
+        if lead.isdigit():  # "1." or "1)" would start an ordered list
+            at = len(lead)
+            return escaped[:at] + "\\" + escaped[at:]
+        return "\\" + escaped
+    return escaped
 
 
-def _ratio(c: Comparison) -> str:
-    if c.ratio is None:
+def code(text: str, in_table: bool = True) -> str:
+    """`text` as a code span, where GitHub renders nothing: a fence longer than any run of
+    backticks in it, padded when it starts or ends with one, and pipes escaped where a
+    table cell would end at them (GFM reads `\\|` in a cell's code span as `|`)."""
+    flat = " ".join(text.split())
+    if not flat:
         return ""
-    change = (c.ratio - 1) * 100
-    return f"{c.ratio:.3f} ({change:+.1f}%)"
-
-
-def _interval(c: Comparison) -> str:
-    return f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]" if c.ci else ""
-
-
-def _rows(comparisons: Sequence[Comparison]) -> list[str]:
-    lines = [
-        "| verdict | benchmark | params | metric | head/base | interval | note |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for c in comparisons:
-        cells = [
-            f"**{c.verdict}**" if c.verdict in ("regression", "error") else c.verdict,
-            escape(c.benchmark),
-            escape(params_text(c.params)),
-            escape(c.metric),
-            _ratio(c),
-            _interval(c),
-            escape(c.note or ""),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def comparison_markdown(
-    baseline: Baseline, comparisons: Sequence[Comparison], title: str = "perfci"
-) -> str:
-    """The comment: a summary line, a table of changed metrics (regressions, errors and
-    improvements, then inconclusive, new and missing), the unchanged ones and those
-    without a verdict for want of runs folded in <details> blocks, and any environment or
-    run-condition differences stated."""
-    lines = [f"## {escape(title)}", ""]
-    if baseline.run is None:
-        lines.append(f"No comparison: {escape(baseline.reason)}.")
-        for diff in baseline.differences:
-            lines.append(f"- environment: {escape(diff)}")
-        return "\n".join(lines) + "\n"
-    counts: dict[str, int] = {}
-    for c in comparisons:
-        counts[c.verdict] = counts.get(c.verdict, 0) + 1
-    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda i: ORDER[i[0]]))
-    lines.append(f"Compared with {escape(baseline.reason)}: {summary or 'nothing to compare'}.")
-    lines.append("")
-    lines.append(
-        "Intervals include run-to-run noise and are adjusted for the "
-        f"{len(comparisons)} metrics compared (false-coverage rate 5%)."
-    )
-    for diff in baseline.differences:
-        lines.append(f"- environment differs: {escape(diff)}")
-    for diff in baseline.conditions:
-        lines.append(f"- run conditions differ: {escape(diff)} (timings may move for that reason)")
-    for note in (unmeasured_note(comparisons), process_wide_note(comparisons)):
-        if note:
-            lines += ["", escape(note)]
-    ordered = sorted(comparisons, key=lambda c: (ORDER[c.verdict], c.benchmark, c.metric))
-    changed = [c for c in ordered if c.verdict != "unchanged" and not c.unmeasured and c.gates]
-    if changed:
-        lines += ["", *_rows(changed)]
-    for label, group in (
-        ("unchanged", [c for c in ordered if c.verdict == "unchanged"]),
-        ("without a verdict yet", [c for c in ordered if c.unmeasured]),
-        ("process-wide, never judged", [c for c in ordered if not c.gates and not c.unmeasured]),
-    ):
-        if group:
-            lines += ["", f"<details><summary>{len(group)} {label}</summary>", "", *_rows(group)]
-            lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat[0] == "`" or flat[-1] == "`" else ""
+    body = flat.replace("|", "\\|") if in_table else flat
+    return f"{fence}{pad}{body}{pad}{fence}"

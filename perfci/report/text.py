@@ -8,7 +8,6 @@ from typing import Any
 
 from perfci.compare import MIN_RUNS, Baseline, Comparison
 from perfci.store.queries import HistoryRow, MetricRow, OutcomeRow, RunRow
-from perfci.verdicts import ORDER as VERDICT_ORDER
 from perfci.verdicts import (
     benchmark_label,
     interval_text,
@@ -89,10 +88,6 @@ def run_summary(run: RunRow, metrics: Sequence[MetricRow], outcomes: Sequence[Ou
                 f"  {o.suite}::{o.name} [{params_text(o.params)}]: {o.reason}" for o in chosen
             ]
     return "\n".join(parts)
-
-
-# Each verdict's place, worst first, for the renderers that index it by name.
-ORDER: dict[str, int] = {name: i for i, name in enumerate(VERDICT_ORDER)}
 
 
 def unmeasured_note(comparisons: Sequence[Comparison]) -> str | None:
