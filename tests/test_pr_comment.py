@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -13,13 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import benchmark, run, sha
 
+from perfci.baseline import compare_head, main_trends
 from perfci.compare import MIN_RUNS, Baseline, Comparison
+from perfci.config import Config
 from perfci.dashboard.naming import comparison_anchor
 from perfci.github.comment import COMMENT_LIMIT, MARKDOWN_LIMIT, comment_body
 from perfci.report.comment import CommentExtras, comment_markdown, sparkline
 from perfci.report.markdown import code
-from perfci.store.queries import RunRow
+from perfci.results import RunInfo
+from perfci.store import Store
+from perfci.store.ingest import ingest_runs
+from perfci.store.queries import RunRow, get_run
 from perfci.verdicts import metric_key
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm is a dev extra")
@@ -305,3 +313,42 @@ def test_the_comment_in_a_browser_shows_the_verdict_first_and_the_rest_folded(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"pr-comment-{size}.png"), full_page=True)
     page.close()
+
+
+def test_the_trend_is_mains_history_up_to_the_base_one_point_a_commit(store: Store) -> None:
+    """Five pushes to main, the first measured twice; a pull request's run, twice as
+    slow, on the newest: its trend has one point a commit, oldest first, and none of its
+    own (a pull request is not main's history)."""
+    shas = [sha(f"m{i}") for i in range(5)]
+    levels = [1.0, 1.04, 1.02, 1.06, 1.01]
+    pushes = [
+        dataclasses.replace(
+            run(
+                s, parents=tuple(shas[i - 1 : i]), benchmarks=(benchmark(latency=levels[i] * 1e-3),)
+            ),
+            run=RunInfo(
+                str(uuid.uuid4()), *[f"2026-11-0{i + 1}T10:00:00+00:00"] * 2, trigger="push"
+            ),
+        )
+        for i, s in enumerate(shas)
+    ]
+    again = dataclasses.replace(pushes[0], run=dataclasses.replace(pushes[0].run, run_id="again"))
+    pull = dataclasses.replace(
+        run(sha("pr"), parents=(shas[-1],), benchmarks=(benchmark(latency=2e-3),)),
+        run=RunInfo("pr", *["2026-11-09T10:00:00+00:00"] * 2, trigger="pull_request", pr_number=7),
+    )
+    stored = ingest_runs(store, [*pushes, again, pull])
+    head = get_run(store, stored[-1].run_id)
+    assert head is not None
+    verdicts = compare_head(head, store, Config(), start=shas[-1], main_only=True)
+    trends = main_trends(store, verdicts)
+    ((key, trend),) = [(k, t) for k, t in trends.items() if k[3] == "latency"]
+    assert key[1] == "test_gemm"
+    # one point a commit, oldest first, in the order of main's levels; the pull request's
+    # 2 ms is not main's history
+    assert sorted(range(5), key=trend.__getitem__) == sorted(range(5), key=levels.__getitem__)
+    assert max(trend) < 1.5e-3 and len(trend) == 5
+    text = comment_markdown(
+        verdicts.baseline, verdicts.comparisons, extras=CommentExtras(PAGE, trends)
+    )
+    assert sparkline(trend) in text
