@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from factories import sha
-from github_pulls_server import REPO, PullsGitHub, pulls_github
+from github_server import REPO, PullsGitHub, pulls_github
 from test_cli import perfci
 
 from perfci.github.client import GitHubClient, GitHubError, RetryPolicy
