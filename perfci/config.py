@@ -13,6 +13,9 @@ working directory.
     commit = "3f2a9c1"                      # optional: sha prefix of the change's commit
     reason = "float32 accumulation for accuracy"
 
+    [ab]                                    # perfci ab
+    setup = "make -C native"                # run in each side's checkout before measuring
+
 Every key is checked: an unknown one, a wrong type or a missing `reason` is a
 ConfigError with one line naming the file and the key.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,7 @@ class Config:
     thresholds: tuple[tuple[str, float], ...] = field(default=())  # (glob, min effect)
     acknowledgements: tuple[Acknowledgement, ...] = field(default=())
     source: Path | None = None
+    ab_setup: str | None = None  # [ab] setup: a shell command building a side's checkout
 
     def min_effect_for(self, label: str, default: float) -> float:
         """The minimum effect of benchmark `label` (suite::name): the first matching
@@ -81,9 +85,10 @@ class Config:
         return None
 
 
-_TOP = {"min_effect", "benchmark", "acknowledge"}
+_TOP = {"min_effect", "benchmark", "acknowledge", "ab"}
 _BENCHMARK = {"match", "min_effect"}
 _ACK = {"benchmark", "metric", "commit", "reason"}
+_AB = {"setup"}
 
 
 def _effect(where: str, value: Any) -> float:
@@ -121,6 +126,18 @@ def _tables(where: str, doc: dict[str, Any], key: str, allowed: set[str]) -> lis
     return list(entries)
 
 
+def _ab_setup(where: str, doc: dict[str, Any]) -> str | None:
+    table = doc.get("ab", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: `ab` must be a table ([ab])")
+    unknown = sorted(set(table) - _AB)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key `{unknown[0]}` in [ab] (allowed: {', '.join(sorted(_AB))})"
+        )
+    return _string(f"{where}: [ab]", table, "setup", False)
+
+
 def parse(doc: dict[str, Any], where: str) -> Config:
     """A Config from the parsed TOML table `doc`; ConfigError naming `where`."""
     unknown = sorted(set(doc) - _TOP)
@@ -148,7 +165,7 @@ def parse(doc: dict[str, Any], where: str) -> Config:
                 commit=_string(at, entry, "commit", False),
             )
         )
-    return Config(default, tuple(thresholds), tuple(acks))
+    return Config(default, tuple(thresholds), tuple(acks), ab_setup=_ab_setup(where, doc))
 
 
 def load_config(directory: Path | None = None) -> Config:
@@ -179,5 +196,5 @@ def load_config(directory: Path | None = None) -> Config:
         else:
             where = CONFIG_FILE
         config = parse(doc, where)
-        return Config(config.min_effect, config.thresholds, config.acknowledgements, path)
+        return replace(config, source=path)
     return Config()

@@ -4,6 +4,7 @@ effects and acknowledgements in `perfci compare` and in stored alerts."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,51 @@ def test_bad_files_are_rejected(tmp_path: Path, text: str, message: str) -> None
         load_config(tmp_path)
 
 
+def test_ab_setup_from_either_file(tmp_path: Path) -> None:
+    assert load_config(tmp_path).ab_setup is None
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.perfci.ab]\nsetup = "make -C native"\n'
+    )
+    config = load_config(tmp_path)
+    assert config.ab_setup == "make -C native"
+    assert config.source == tmp_path / "pyproject.toml"
+    (tmp_path / "perfci.toml").write_text('min_effect = 0.05\n[ab]\nsetup = "./build.sh"\n')
+    config = load_config(tmp_path)  # perfci.toml wins, every key of it kept
+    assert (config.ab_setup, config.min_effect) == ("./build.sh", 0.05)
+    assert config.source == tmp_path / "perfci.toml"
+    (tmp_path / "perfci.toml").write_text("[ab]\n")
+    assert load_config(tmp_path).ab_setup is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[ab]\nsetup = "make"\nbuild = "x"\n', "perfci.toml: unknown key `build` in [ab] "),
+        ("[ab]\nsetup = 3\n", "perfci.toml: [ab]: `setup` must be a non-empty string"),
+        ('[ab]\nsetup = " "\n', "perfci.toml: [ab]: `setup` must be a non-empty string"),
+        ('ab = "make"\n', "perfci.toml: `ab` must be a table"),
+        ('[[ab]]\nsetup = "make"\n', "perfci.toml: `ab` must be a table"),
+        ('[ab]\nsetup = "a\\u0000b"\n', "perfci.toml: [ab]: `setup`"),
+    ],
+)
+def test_bad_ab_tables_are_rejected(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "perfci.toml").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        load_config(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_ab_table_exits_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "perfci.toml").write_text('[ab]\nsetup = "make"\nsetpu = "x"\n')
+    base = factories.write(factories.run(), tmp_path / "base.json")
+    head = factories.write(factories.run(), tmp_path / "head.json")
+    result = perfci("compare", str(base), str(head), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "perfci: error: perfci.toml: unknown key `setpu` in [ab] (allowed: setup)"
+    ]
+
+
 def test_unknown_key_exits_2_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "perfci.toml").write_text("[tool]\nx = 1\n")
     base = factories.write(factories.run(), tmp_path / "base.json")
@@ -59,8 +105,8 @@ def test_unknown_key_exits_2_with_one_line(tmp_path: Path) -> None:
     result = perfci("compare", str(base), str(head), cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "perfci: error: perfci.toml: unknown key `tool` (allowed: acknowledge, benchmark, "
-        "min_effect)"
+        "perfci: error: perfci.toml: unknown key `tool` (allowed: ab, acknowledge, "
+        "benchmark, min_effect)"
     ]
 
 
