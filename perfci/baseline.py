@@ -27,6 +27,7 @@ from perfci.compare import (
 )
 from perfci.config import Config
 from perfci.context import first_parent_chain as git_first_parent_chain
+from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.queries import RunRow, environment_of, run_metrics, run_outcomes, runs_of_commit
 from perfci.store.queries import first_parent_chain as stored_first_parent_chain
@@ -89,8 +90,10 @@ def choose_baseline(
     for distance, sha in enumerate(ancestry):
         for run in runs_of_commit(store, sha):
             later = earlier_only and run.started_at > head.started_at
-            pull = main_only and run.trigger == "pull_request"
-            if run.sha != sha or run.id == head.id or run.id in exclude or later or pull:
+            # an A/B run answered its own question; a pull request's is history only
+            # where main's is not asked for
+            aside = run.trigger == "ab" or (main_only and run.trigger in NOT_HISTORY)
+            if run.sha != sha or run.id == head.id or run.id in exclude or later or aside:
                 continue
             same_machine = run.machine_fingerprint == head.machine_fingerprint
             if earlier or (chosen and same_machine and not _same_environment(run, head)):

@@ -77,6 +77,11 @@ class CommitInfo:
     subject: str | None = None
 
 
+# Runs of a pull request, or of a same-job A/B comparison (`perfci ab`), measure one
+# question each: never a branch's history (charts, trends, detection, base runs of main).
+NOT_HISTORY = frozenset({"pull_request", "ab"})
+
+
 @dataclass(frozen=True)
 class RunInfo:
     run_id: str

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perfci.dashboard.data import Catalog
+from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.catalog import RunSummary
 from perfci.store.queries import branch_tip, commit_count, first_parent_chain
@@ -56,7 +57,7 @@ class Trend:
             if i is None:
                 continue
             at[run.commit_id] = i
-            if run.trigger != "pull_request":
+            if run.trigger not in NOT_HISTORY:
                 runs[i].append(run)
         position = {r.id: i for i, rs in enumerate(runs) for r in rs}
         return cls(branch, shas, runs, position, at)

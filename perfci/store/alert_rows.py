@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.engine import write_transaction
 from perfci.store.models import Alert, Benchmark, Commit, Machine, Measurement, Run, table_of
@@ -117,7 +118,7 @@ def series_points(store: Store, chain: Sequence[str]) -> dict[SeriesKey, list[Se
         .join(Run, Run.id == Measurement.run_id)
         .join(Commit, Commit.id == Run.commit_id)
         .join(Machine, Machine.id == Run.machine_id)
-        .where(Commit.sha.in_(chain))
+        .where(Commit.sha.in_(chain), Run.trigger.not_in(NOT_HISTORY))
     )
     out: dict[SeriesKey, list[SeriesPoint]] = defaultdict(list)
     with store.engine.connect() as conn:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from perfci.environment import Conditions
+from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.models import (
     Benchmark,
@@ -293,7 +294,7 @@ def branch_tip(store: Store, branch: str | None) -> str | None:
             func.min(Run.id).label("first_run"),
         )
         .join(Run, Run.commit_id == Commit.id)
-        .where(on_branch, Run.trigger != "pull_request")
+        .where(on_branch, Run.trigger.not_in(NOT_HISTORY))
         .group_by(Commit.id, Commit.sha)
         .subquery()
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 
+from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.queries import run_metrics, runs_of_commit
 from perfci.verdicts import MetricKey, metric_key
@@ -33,7 +34,7 @@ def recent_medians(
                 machine_fingerprint,
                 environment_fingerprint,
             )
-            if run.sha != sha or not same or run.trigger == "pull_request":
+            if run.sha != sha or not same or run.trigger in NOT_HISTORY:
                 continue
             for row in run_metrics(store, run.id):
                 key = metric_key(row.suite, row.name, row.params, row.metric)
