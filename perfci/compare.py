@@ -231,7 +231,7 @@ def _constant(runs: Sequence[Sequence[float]]) -> float | None:
     return first if all(x == first for run in runs for x in run) else None
 
 
-def _exact(
+def exact(
     row: MetricRow,
     base: Sequence[Sequence[float]],
     head: Sequence[Sequence[float]],
@@ -259,13 +259,15 @@ def _exact(
     )  # fmt: skip
 
 
-def _samples(row: MetricRow) -> tuple[float, ...]:
+def row_samples(row: MetricRow) -> tuple[float, ...]:
+    """A row's raw samples, or its median alone where the source kept none."""
     return row.samples or (row.median,)
 
 
-def _unpaired(
+def unpaired(
     row: MetricRow, verdict: VerdictName, n_base: int, n_head: int, note: str
 ) -> Comparison:
+    """A verdict without figures: `new`, `missing` or `error`, with its reason."""
     return Comparison(
         _label(row), row.params, row.metric, row.unit, row.direction, verdict,
         None, None, None, n_base, n_head, note,
@@ -305,7 +307,7 @@ def compare_metrics(
     for key, rows in base_by.items():
         near = near_by[key]
         if near >= OWN_BASE_RUNS and level_shift(
-            [_samples(r) for r in rows[:near]], [_samples(r) for r in rows[near:]]
+            [row_samples(r) for r in rows[:near]], [row_samples(r) for r in rows[near:]]
         ):
             base_by[key] = rows[:near]
     head_by: dict[MetricKey, list[MetricRow]] = {}
@@ -318,10 +320,11 @@ def compare_metrics(
     paired = [k for k in head_by if k in base_by]
     alpha = 1 - FAMILY_CONFIDENCE
     samples = {
-        k: ([_samples(r) for r in base_by[k]], [_samples(r) for r in head_by[k]]) for k in paired
+        k: ([row_samples(r) for r in base_by[k]], [row_samples(r) for r in head_by[k]])
+        for k in paired
     }
     valid = [k for k in paired if min(min(s) for s in (*samples[k][0], *samples[k][1])) > 0]
-    exact = {k: c for k in valid if (c := _exact(head_by[k][0], *samples[k], 0, 0)) is not None}
+    exacts = {k: c for k in valid if (c := exact(head_by[k][0], *samples[k], 0, 0)) is not None}
     history = history or {}
 
     def estimate(key: MetricKey, confidence: float) -> RunsEstimate:
@@ -329,7 +332,7 @@ def compare_metrics(
         past = [v for v in history.get(key, ()) if v > 0]
         return compare_runs_samples(base, head, confidence, past, assumed_noise)
 
-    judged = [k for k in valid if k not in exact and k[3] not in PROCESS_WIDE]
+    judged = [k for k in valid if k not in exacts and k[3] not in PROCESS_WIDE]
     first = {k: estimate(k, FAMILY_CONFIDENCE) for k in judged}
     tested = [first[k].p_value for k in judged if first[k].noise_known]  # only these can flag
     flagged = benjamini_hochberg(tested, alpha) if tested else 0
@@ -339,23 +342,17 @@ def compare_metrics(
         row = rows[0]
         n_head = sum(r.n for r in rows)
         if key not in base_by:
-            out.append(_unpaired(row, "new", 0, n_head, "no base measurement"))
+            out.append(unpaired(row, "new", 0, n_head, "no base measurement"))
             continue
         before = base_by[key]
         n_base = sum(r.n for r in before)
         base_s, head_s = samples[key]
         if key not in valid:
-            out.append(_unpaired(row, "error", n_base, n_head, "non-positive values"))
+            out.append(unpaired(row, "error", n_base, n_head, "non-positive values"))
             continue
-        if key in exact:
-            found = dataclasses.replace(exact[key], n_base=n_base, n_head=n_head)
-            # no default minimum for an exact figure, but a benchmark's own configured one
-            configured = _own_minimum(config, _label(row))
-            ratio = found.ratio or 1.0
-            if found.verdict in CHANGES and 1 / (1 + configured) <= ratio <= 1 + configured:
-                note = f"changed by less than its configured {configured:.0%} minimum; "
-                found = dataclasses.replace(found, verdict="unchanged", note=note + str(found.note))
-            out.append(found)
+        if key in exacts:
+            found = dataclasses.replace(exacts[key], n_base=n_base, n_head=n_head)
+            out.append(exact_within_minimum(found, config))
             continue
         effect = config.min_effect_for(_label(row), min_effect)
         est = estimate(key, level)
@@ -401,8 +398,20 @@ def compare_metrics(
             row = rows[0]
             gone: VerdictName = "error" if key[:3] in failed else "missing"
             reason = "failed in head" if gone == "error" else "not measured in head"
-            out.append(_unpaired(row, gone, sum(r.n for r in rows), 0, reason))
+            out.append(unpaired(row, gone, sum(r.n for r in rows), 0, reason))
     return acknowledge(out, config, commit)
+
+
+def exact_within_minimum(found: Comparison, config: Config) -> Comparison:
+    """An exact comparison `found` judged against its benchmark's own minimum effect: no
+    default minimum applies to an exact figure, only one a `[[benchmark]]` entry of
+    `config` sets; a change within it is `unchanged`, saying so."""
+    configured = _own_minimum(config, found.benchmark)
+    ratio = found.ratio or 1.0
+    if found.verdict in CHANGES and 1 / (1 + configured) <= ratio <= 1 + configured:
+        note = f"changed by less than its configured {configured:.0%} minimum; "
+        return dataclasses.replace(found, verdict="unchanged", note=note + str(found.note))
+    return found
 
 
 def _own_minimum(config: Config, label: str) -> float:
