@@ -537,6 +537,20 @@ def test_leftovers_of_a_killed_run_go_at_the_next_start(repo: Path) -> None:
     assert_clean(repo)
 
 
+def test_a_leftover_under_this_process_id_is_an_earlier_runs(repo: Path) -> None:
+    """In a container every job may run under the same pid: a leftover named with this
+    process's pid that this process does not hold is stale, even at the very path this
+    run wants."""
+    sha = shas(repo)[-2]
+    with sides(repo, "HEAD~1", None):
+        pass  # makes .perfci/ab
+    stale = repo / ".perfci" / "ab" / f"base-{sha[:12]}-{os.getpid()}"
+    git(repo, "worktree", "add", "--detach", "-q", str(stale), "HEAD")
+    with sides(repo, "HEAD~1", None) as (base, _):
+        assert base.root == stale and value_in(base.root) == VALUES[1]  # HEAD~1, not HEAD
+    assert_clean(repo)
+
+
 def test_git_status_of_the_repository_is_unchanged(repo: Path) -> None:
     (repo / "mod.py").write_text("VALUE = 'edited'\n")
     (repo / "new.txt").write_text("untracked\n")
