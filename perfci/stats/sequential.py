@@ -40,11 +40,11 @@ round of the best in every cell.
 
 Assumptions: rounds independent, d Gaussian around μ with one σ. Measured
 (suites/perfci/quality/ab_stats.md): the level holds for Gaussian rounds, for
-heavy-tailed ones (Student t with 3 degrees of freedom) and for slow drift of the
-machine shared by both runs of a round (AR(1) run levels under the ABBA order); it does
-not hold where the rounds' log ratios are themselves correlated, nor where d is nearly
-two-valued (±J with little spread, as when both sides flip between two code paths):
-three equal rounds in a row then read as certainty.
+heavy-tailed ones (Student t with 3 degrees of freedom), for bimodal run levels and for
+slow drift of the machine shared by both runs of a round (AR(1) run levels under the
+ABBA order); it does not hold where the rounds' log ratios are themselves correlated,
+nor where d is skewed or nearly two-valued (±J with little spread): three equal rounds
+in a row then read as certainty.
 """
 
 from __future__ import annotations
