@@ -239,11 +239,6 @@ def test_json_object_names_what_an_answer_lacks(body: bytes, problem: str) -> No
         assert json_object(c.request("POST", "x"), "id") == {"id": 5}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfci.github.comment.upsert_comment reads data['id'] itself (KeyError); it "
-    "needs client.json_object(response, 'id')",
-)
 def test_a_created_comment_without_an_id_is_one_line() -> None:
     created = answering(201, b'{"html_url": "x"}', GET=(200, b"[]"))
     with created as url, GitHubClient(TOKEN, url) as c, pytest.raises(GitHubError):

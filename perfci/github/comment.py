@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perfci.github.client import GitHubClient
+from perfci.github.client import GitHubClient, json_object
 
 MARKER = "<!-- perfci:comment -->"
 DEFAULT_AUTHOR = "github-actions[bot]"
@@ -63,6 +63,8 @@ def comment_body(markdown: str, report_url: str | None = None, page_url: str | N
 
 def find_sticky(client: GitHubClient, repo: str, number: int, author: str) -> int | None:
     for comment in client.paginate(f"repos/{repo}/issues/{number}/comments?per_page=100"):
+        if not isinstance(comment, dict) or not isinstance(comment.get("user") or {}, dict):
+            continue  # not a comment as GitHub describes one: not ours to update
         login = (comment.get("user") or {}).get("login")
         if login == author and MARKER in (comment.get("body") or ""):
             return int(comment["id"])
@@ -84,10 +86,12 @@ def upsert_comment(
             "PATCH", f"repos/{repo}/issues/comments/{existing}", json={"body": body}
         )
         action = "updated"
-    data = response.json()
+    data = json_object(response, "id")
     return Posted(action, int(data["id"]), str(data.get("html_url", "")))
 
 
 def pull_head_sha(client: GitHubClient, repo: str, number: int) -> str:
-    data = client.request("GET", f"repos/{repo}/pulls/{number}").json()
-    return str((data.get("head") or {}).get("sha", ""))
+    data = json_object(client.request("GET", f"repos/{repo}/pulls/{number}"))
+    head = data.get("head")
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) else ""
