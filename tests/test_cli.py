@@ -52,6 +52,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for command in (
         "run",
+        "ab",
         "ingest",
         "compare",
         "detect",

@@ -17,6 +17,7 @@ from perfci import __version__
 # runs (or for the full --help), so `perfci doctor` does not load the store or the site.
 COMMANDS = (
     "run",
+    "ab",
     "ingest",
     "compare",
     "detect",

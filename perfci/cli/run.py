@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfci import pytest_args
 from perfci.baseline import compare_head
 from perfci.cli import dashboard
 from perfci.cli.common import (
@@ -61,25 +62,11 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-# pytest options whose value is the next argument, which is then no test path.
-_VALUE_OPTIONS = frozenset(
-    ("-k", "-m", "-p", "-o", "-c", "-W", "-r", "-n", "--deselect", "--ignore", "--ignore-glob")
-)
-
-
-def _targets(pytest_args: list[str]) -> list[str]:
-    """The tests the pytest arguments name (paths or node ids); UsageError for one that
-    looks like a path (a .py file, a folder, a node id) but does not exist."""
-    targets = []
-    for before, arg in zip(["", *pytest_args], pytest_args, strict=False):
-        if arg.startswith("-") or before in _VALUE_OPTIONS:
-            continue
-        path = Path(arg.split("::")[0])
-        if path.exists():
-            targets.append(arg)
-        elif "::" in arg or "/" in arg or arg.endswith(".py"):
-            raise UsageError(f"{path} does not exist: name the tests to run after --")
-    return targets
+def _targets(args: list[str]) -> list[str]:
+    try:
+        return pytest_args.targets(args, Path.cwd())
+    except ValueError as exc:
+        raise UsageError(f"{exc}: name the tests to run after --") from None
 
 
 def _pytest_command(args: argparse.Namespace, results: Path) -> list[str]:

@@ -1,0 +1,217 @@
+"""One same-job A/B comparison: base and head measured in fresh pytest processes, one run
+a process, alternating in a counterbalanced order (ABBA BAAB …), until every metric is
+decided or the rounds or the time run out.
+
+A round is one base run and one head run, adjacent in time, so that what drifts on the
+machine (heat, a background job) falls on both sides alike and cancels in their ratio
+(`perfci.ab.paired`). After `min_rounds`, only the benchmarks still undecided run again,
+named by their test functions' node ids. The runs are returned to the caller, which
+stores them (trigger `ab`) only once the comparison is complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfci import pytest_args
+from perfci.ab.paired import compare_rounds, undecided
+from perfci.ab.worktree import Side, rerun_selection
+from perfci.compare import Comparison, ResultsFile
+from perfci.config import Config
+from perfci.results import canonical_params
+from perfci.store.importers import load_results_file
+
+PATTERN = "ABBABAAB"  # which side opens each round: A = base, B = head
+TRIGGER = "ab"
+
+
+class ABError(ValueError):
+    """A side could not be measured: one line, nothing stored."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to measure and for how long."""
+
+    targets: tuple[str, ...]  # pytest arguments: paths, node ids, options
+    profile: str
+    min_rounds: int
+    max_rounds: int
+    budget_s: float
+    min_effect: float | None = None
+
+
+@dataclass
+class Outcome:
+    """The rounds measured (base file, head file each), the order the processes ran in,
+    and the verdicts on all of them."""
+
+    rounds: list[tuple[ResultsFile, ResultsFile]] = field(default_factory=list)
+    order: str = ""
+    comparisons: list[Comparison] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    stopped: str = ""  # why measuring ended: decided, max rounds, budget
+
+    def rounds_of(self, c: Comparison) -> int:
+        """How many rounds measured the benchmark of `c` on both sides."""
+        suite, _, name = c.benchmark.partition("::")
+        return sum(
+            any(b.suite == suite and b.name == name for b in head.result.benchmarks)
+            and any(b.suite == suite and b.name == name for b in base.result.benchmarks)
+            for base, head in self.rounds
+        )
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from '90s', '20m', '1h30m' or a bare number of seconds; ValueError for
+    anything else or a duration that is not positive."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    total, number = 0.0, ""
+    for char in text.strip().lower():
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total, number = total + float(number) * units[char], ""
+        else:
+            raise ValueError(f"not a duration: {text!r} (e.g. 90s, 20m, 1h30m)")
+    if number:
+        total += float(number)
+    if not total > 0:
+        raise ValueError(f"not a positive duration: {text!r}")
+    return total
+
+
+def _command(python: str, results: Path, profile: str, selection: Sequence[str]) -> list[str]:
+    plugins = []
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        plugins = ["-p", "perfci.plugin", "-p", "pytest_benchmark.plugin"]
+    return [
+        python,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",  # the sides' checkouts stay as git has them
+        *plugins,
+        f"--perfci-json={results}",
+        f"--perfci-profile={profile}",
+        *selection,
+    ]
+
+
+def _measure(side: Side, results: Path, plan: Plan, selection: Sequence[str]) -> ResultsFile:
+    """One fresh process of `side`: its results, as an A/B run of its commit."""
+    command = _command(side.python, results, plan.profile, selection)
+    done = subprocess.run(
+        command, cwd=side.root, env=side.env, capture_output=True, text=True, check=False
+    )
+    if not results.is_file():
+        last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise ABError(
+            f"the {side.name} side ({side.sha[:12]}) wrote no results: pytest exited "
+            f"{done.returncode}: {last[0][:200]}"
+        )
+    result = load_results_file(results)
+    run = dataclasses.replace(result.run, trigger=TRIGGER, pr_number=None)
+    commit = result.commit
+    if commit is None or commit.sha != side.sha:
+        raise ABError(f"the {side.name} side's results are not of {side.sha[:12]}")
+    return ResultsFile(str(results), dataclasses.replace(result, run=run))
+
+
+def run_ab(
+    base: Side,
+    head: Side,
+    plan: Plan,
+    config: Config,
+    out: Path,
+    progress: Callable[[str], None],
+) -> Outcome:
+    """Measure rounds until every gating metric is decided, `plan.max_rounds` are done, or
+    the next round would not fit the budget; each process's results file lands in `out`."""
+    started = time.monotonic()
+    outcome = Outcome()
+    selection: list[str] = list(plan.targets)
+    durations: list[float] = []
+    for index in range(plan.max_rounds):
+        opener = PATTERN[index % len(PATTERN)]
+        pair: dict[str, ResultsFile] = {}
+        round_started = time.monotonic()
+        for letter in (opener, "B" if opener == "A" else "A"):
+            side = base if letter == "A" else head
+            path = out / f"round-{index + 1:02d}-{side.name}.json"
+            pair[side.name] = _measure(side, path, plan, selection)
+            outcome.order += letter
+        durations.append(time.monotonic() - round_started)
+        outcome.rounds.append((pair["base"], pair["head"]))
+        outcome.comparisons = _judge(outcome, config, head, plan)
+        outcome.elapsed_s = time.monotonic() - started
+        left = plan.budget_s - outcome.elapsed_s
+        pending = undecided(outcome.comparisons)
+        progress(
+            f"round {index + 1}/{plan.max_rounds}: {len(pending)} metric(s) undecided, "
+            f"{max(left, 0):.0f} s of the budget left"
+        )
+        if index + 1 < plan.min_rounds:
+            continue
+        if not pending:
+            outcome.stopped = "every metric decided"
+            break
+        if left < max(durations[-3:]):
+            outcome.stopped = "the time budget"
+            break
+        selection = _reruns(pending, plan.targets)
+    else:
+        outcome.stopped = f"the {plan.max_rounds}-round limit"
+    return outcome
+
+
+def _judge(outcome: Outcome, config: Config, head: Side, plan: Plan) -> list[Comparison]:
+    """The verdicts on every round so far; a benchmark that failed on one side only is an
+    `error` with that side's reason."""
+    rounds = [(b.metrics(), h.metrics()) for b, h in outcome.rounds]
+    bases, heads = [b for b, _ in outcome.rounds], [h for _, h in outcome.rounds]
+    comparisons = compare_rounds(
+        rounds,
+        config,
+        commit=head.sha,
+        min_effect=plan.min_effect,
+        head_outcomes=[o for h in heads for o in h.outcomes() if o.status == "error"],
+    )
+    failed_base, failed_head = _failures(bases), _failures(heads)
+    return [_with_reason(c, failed_base, failed_head) for c in comparisons]
+
+
+def _failures(files: Iterable[ResultsFile]) -> dict[tuple[str, str, str], str]:
+    return {
+        (o.suite, o.name, canonical_params(o.params)): o.reason
+        for f in files
+        for o in f.outcomes()
+        if o.status == "error"
+    }
+
+
+def _with_reason(
+    c: Comparison, base: dict[tuple[str, str, str], str], head: dict[tuple[str, str, str], str]
+) -> Comparison:
+    suite, _, name = c.benchmark.partition("::")
+    key = (suite, name, canonical_params(c.params))
+    if c.verdict == "new" and key in base:
+        return dataclasses.replace(c, verdict="error", note=f"failed in base: {base[key]}")
+    if c.verdict == "error" and key in head:
+        return dataclasses.replace(c, note=f"failed in head: {head[key]}")
+    return c
+
+
+def _reruns(pending: Sequence[Comparison], targets: Sequence[str]) -> list[str]:
+    """The node ids of the undecided benchmarks' test functions, after the pytest options
+    the user gave (the paths and node ids they gave are dropped: these node ids select)."""
+    options, _ = pytest_args.split(targets)
+    nodes = dict.fromkeys(rerun_selection(*c.benchmark.split("::", 1)) for c in pending)
+    return [*options, *nodes]

@@ -1,0 +1,141 @@
+"""`perfci ab`: base and head measured in the same job, interleaved, judged paired."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from perfci import pytest_args
+from perfci.ab.session import ABError, Outcome, Plan, parse_duration, run_ab
+from perfci.ab.worktree import SideError, sides
+from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
+from perfci.compare import Baseline, fails
+from perfci.measure.profiles import DEFAULT_PROFILE, PROFILES
+from perfci.report.comment import comment_markdown
+from perfci.report.json import comparison_json
+from perfci.report.text import comparison_report
+from perfci.store import open_store
+from perfci.store.engine import describe_url
+from perfci.store.ingest import ingest_runs
+
+RESULTS = Path(".perfci/ab/results")
+MIN_ROUNDS = 3
+MAX_ROUNDS = 10
+BUDGET = "20m"
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "ab",
+        help="measure base and head in this job, interleaved, and judge them paired",
+        description="Checks out --base (and --head, default: the working tree) as git "
+        "worktrees under .perfci/ab/, runs the benchmarks in fresh pytest processes, base "
+        "and head alternating (ABBA BAAB …), each process one run, and compares each round's "
+        f"head with its base. After --min-rounds (default {MIN_ROUNDS}) only the benchmarks "
+        "still undecided run again, until every metric is decided, --max-rounds run out or "
+        "the next round would not fit --budget. The confidence intervals hold at every look "
+        "(an always-valid sequential test), so stopping early keeps the false-alarm rate. "
+        "Every run is stored (trigger ab, never a branch's history) and kept under "
+        f"{RESULTS}/. Arguments after -- go to pytest (default target: ./suites). Exit "
+        "status 1 when a regression was found and --fail-on-regression was given, 2 for bad "
+        "input (nothing stored).",
+    )
+    parser.add_argument("--base", metavar="REF", required=True, help="the base commit")
+    parser.add_argument("--head", metavar="REF", help="the head commit (default: the working tree)")
+    parser.add_argument("--min-rounds", type=int, default=MIN_ROUNDS, metavar="N")
+    parser.add_argument("--max-rounds", type=int, default=MAX_ROUNDS, metavar="N")
+    parser.add_argument(
+        "--budget", default=BUDGET, metavar="DURATION", help=f"e.g. 90s, 20m (default {BUDGET})"
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    add_verdict_options(parser)
+    add_db_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    if not 1 <= args.min_rounds <= args.max_rounds:
+        raise UsageError("--min-rounds must be at least 1 and at most --max-rounds")
+    try:
+        budget = parse_duration(args.budget)
+    except ValueError as exc:
+        raise UsageError(f"--budget: {exc}") from None
+    return Plan(
+        tuple(args.pytest_args or ()), args.profile, args.min_rounds, args.max_rounds, budget,
+        args.min_effect,
+    )  # fmt: skip
+
+
+def _check_targets(plan: Plan, roots: list[Path]) -> Plan:
+    """Each side has the tests named (default: ./suites)."""
+    for root in roots:
+        try:
+            named = pytest_args.targets(plan.targets, root)
+        except ValueError as exc:
+            raise UsageError(f"{exc} in {root}: name the tests to run after --") from None
+        if not named and not (root / "suites").is_dir():
+            raise UsageError(f"no ./suites folder in {root}: name the tests to run after --")
+    if not pytest_args.split(plan.targets)[1]:
+        return dataclasses.replace(plan, targets=(*plan.targets, "suites"))
+    return plan
+
+
+def baseline_of(outcome: Outcome) -> Baseline:
+    """The base said as it was measured: which commit, how many rounds, in what order."""
+    base = outcome.rounds[-1][0]
+    reason = (
+        f"commit {base.sha[:12]} measured in this job, interleaved with the head "
+        f"({len(outcome.rounds)} round(s), order {outcome.order}; stopped at {outcome.stopped})"
+    )
+    return Baseline(base, reason, tuple(b for b, _ in reversed(outcome.rounds)))
+
+
+def _render(args: argparse.Namespace, outcome: Outcome) -> str:
+    baseline, comparisons = baseline_of(outcome), outcome.comparisons
+    if args.format == "markdown":
+        return comment_markdown(baseline, comparisons).rstrip("\n")
+    if args.format == "json":
+        doc = json.loads(comparison_json(baseline, comparisons))
+        doc["ab"] = {
+            "order": outcome.order,
+            "rounds": len(outcome.rounds),
+            "stopped": outcome.stopped,
+            "elapsed_s": round(outcome.elapsed_s, 3),
+            "rounds_per_benchmark": {c.benchmark: outcome.rounds_of(c) for c in comparisons},
+        }
+        return json.dumps(doc, indent=2)
+    return comparison_report(baseline, comparisons)
+
+
+def handle(args: argparse.Namespace) -> int:
+    config = verdict_config(args)
+    plan = _plan(args)
+    out = RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    try:
+        with sides(Path.cwd(), args.base, args.head, config.ab_setup) as (base, head):
+            plan = _check_targets(plan, [base.root, head.root])
+            out.mkdir(parents=True, exist_ok=True)
+            outcome = run_ab(base, head, plan, config, out.resolve(), _progress)
+    except (SideError, ABError) as exc:
+        raise UsageError(str(exc)) from None
+    store = open_store(args.db)
+    try:
+        stored = ingest_runs(store, [f.result for pair in outcome.rounds for f in pair])
+    finally:
+        store.close()
+    print(_render(args, outcome))
+    print(
+        f"\nStored {len(stored)} A/B run(s) in {describe_url(store.url)}; results files in {out}",
+        file=sys.stderr,
+    )
+    return 1 if fails(outcome.comparisons) and args.fail_on_regression else 0
+
+
+def _progress(line: str) -> None:
+    print(f"perfci ab: {line}", file=sys.stderr, flush=True)
