@@ -344,6 +344,9 @@ def test_two_pushes_create_then_update_one_comment(tmp_path: Path, github: Pulls
     assert LINK.findall(mine["body"]) == [page_url]
     page = site / page_url.removeprefix(PAGES_URL)
     assert page.is_file() and "Pull request #42" in page.read_text()
+    # each change in the comment links its own row on that page
+    anchors = re.findall(re.escape(page_url) + r"#(c-[0-9a-f]{12})\)", mine["body"])
+    assert anchors and all(f'<tr id="{a}"' in page.read_text() for a in anchors)
     assert verdicts_on_page(page.read_text()) == verdicts_in_comment(mine["body"])
     assert ("latency", "regression") in verdicts_on_page(page.read_text())
     assert {c[0] for c in page_data(site, chart)["commits"]} == {r.base}

@@ -175,8 +175,7 @@ def _moved_on(number: int, current: str, expected: str) -> int:
 def _body(context: PullContext, markdown: str, site: str | None) -> str:
     if site is not None and context.pr_number is None:
         raise UsageError("no pull-request number to link the dashboard's page for; pass --pr N")
-    page = pull_request_url(site, context.pr_number) if site and context.pr_number else None
-    return comment_body(markdown, context.run_url, page)
+    return comment_body(markdown, context.run_url, _page(site, context.pr_number))
 
 
 def _post(client: GitHubClient, repo: str, number: int, body: str, author: str) -> int:
@@ -231,7 +230,8 @@ def _from_results(args: argparse.Namespace, site: str | None) -> int:
     if args.dry_run:
         if base is None:
             raise UsageError("--dry-run asks nothing of the API: give the merge-base as --base")
-        sys.stdout.write(_body(context, _markdown(args, results, base, config), site))
+        markdown = _markdown(args, results, base, config, _page(site, context.pr_number))
+        sys.stdout.write(_body(context, markdown, site))
         return 0
     repo, number = _target(context)
     with github_client(context.api_url) as client:
@@ -242,7 +242,8 @@ def _from_results(args: argparse.Namespace, site: str | None) -> int:
         if pull.head_sha != head:
             return _moved_on(number, pull.head_sha, head)
         base = base or trust_merge_base(client, repo, pull.base_sha, head)
-        body = _body(context, _markdown(args, results, base, config), site)
+        markdown = _markdown(args, results, base, config, _page(site, number))
+        body = _body(context, markdown, site)
         return _post(client, repo, number, body, args.author)
 
 
@@ -253,10 +254,17 @@ def _config() -> Config:
         raise UsageError(str(exc)) from None
 
 
-def _markdown(args: argparse.Namespace, results: PullResults, base: str, config: Config) -> str:
+def _page(site: str | None, number: int | None) -> str | None:
+    """The pull request's page on the published dashboard, which the comment links to."""
+    return pull_request_url(site, number) if site and number else None
+
+
+def _markdown(
+    args: argparse.Namespace, results: PullResults, base: str, config: Config, page: str | None
+) -> str:
     store = open_store(args.db)
     try:
-        return pull_markdown(store, results, base, config, Path.cwd())
+        return pull_markdown(store, results, base, config, Path.cwd(), page)
     finally:
         store.close()
 
