@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -33,14 +32,15 @@ def _git(cwd: Path, *args: str) -> str | None:
 
 
 def _event_payload(env: dict[str, str]) -> dict[str, Any]:
-    path = env.get("GITHUB_EVENT_PATH")
-    if not path:
-        return {}
+    """The payload as the one Actions-event reader reads it (perfci.github.event), or {}
+    when it cannot: a measurement does not fail for its CI metadata (`perfci context`
+    is where a bad payload is one line and exit 2)."""
+    from perfci.github.event import ContextError, load_payload  # it imports this module
+
     try:
-        payload = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        return load_payload(env)
+    except ContextError:
         return {}
-    return payload if isinstance(payload, dict) else {}
 
 
 def run_context(env: dict[str, str] | None = None) -> RunContext:

@@ -41,7 +41,7 @@ SHARED_MACHINE_FIELDS = ("chip", "cpu_cores", "hardware_arch")  # pytest-benchma
 
 
 @dataclass(frozen=True)
-class Machine:
+class MachineInfo:
     """The hardware. Two machines with the same fingerprint give comparable numbers; the
     fingerprint is made of `FINGERPRINT_FIELDS` only (see there why)."""
 
@@ -64,7 +64,7 @@ class Machine:
 
 
 @dataclass(frozen=True)
-class Environment:
+class EnvironmentInfo:
     """The software: a change here is an event, never blamed on a commit."""
 
     os: str
@@ -92,7 +92,7 @@ class Conditions:
 
 
 def machine_fingerprint(fields: dict[str, Any]) -> str:
-    """The fingerprint of a machine's fields (as `Machine.as_dict` gives them)."""
+    """The fingerprint of a machine's fields (as `MachineInfo.as_dict` gives them)."""
     return _digest({k: fields.get(k) for k in FINGERPRINT_FIELDS})
 
 
@@ -156,10 +156,10 @@ def _apple_gpu_cores() -> int | None:
     return int(match.group(1)) if match else None
 
 
-def current_machine(name: str | None = None) -> Machine:
+def current_machine(name: str | None = None) -> MachineInfo:
     label = name or os.environ.get("PERFCI_MACHINE") or socket.gethostname()
     if is_macos():
-        return Machine(
+        return MachineInfo(
             name=label,
             chip=_sysctl("machdep.cpu.brand_string") or "unknown",
             model=_sysctl("hw.model"),
@@ -170,7 +170,7 @@ def current_machine(name: str | None = None) -> Machine:
             memory_bytes=_int(_sysctl("hw.memsize")),
             hardware_arch=hardware_arch(),
         )
-    return Machine(
+    return MachineInfo(
         name=label,
         chip=_linux_cpu_model(),
         model=None,
@@ -204,9 +204,9 @@ def _os_version() -> tuple[str, str]:
     return platform.system(), platform.release()
 
 
-def current_environment() -> Environment:
+def current_environment() -> EnvironmentInfo:
     os_name, os_version = _os_version()
-    return Environment(
+    return EnvironmentInfo(
         os=os_name,
         os_version=os_version,
         python_version=platform.python_version(),

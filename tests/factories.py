@@ -7,10 +7,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from perfci.environment import Environment, Machine
+from perfci.environment import EnvironmentInfo, MachineInfo
 from perfci.results import BenchmarkResult, CommitInfo, Metric, Outcome, RunInfo, RunResult
 
-MACHINE = Machine(
+MACHINE = MachineInfo(
     name="mini-1",
     chip="Apple M4 Pro",
     model="Mac16,11",
@@ -21,7 +21,7 @@ MACHINE = Machine(
     memory_bytes=64 * 2**30,
     hardware_arch="arm64",
 )
-ENVIRONMENT = Environment(
+ENVIRONMENT = EnvironmentInfo(
     os="macOS",
     os_version="15.5",
     python_version="3.12.9",
@@ -64,8 +64,8 @@ def run(
     benchmarks: tuple[BenchmarkResult, ...] | None = None,
     outcomes: tuple[Outcome, ...] = (),
     started_at: str = "2026-11-01T10:00:00+00:00",
-    machine: Machine = MACHINE,
-    environment: Environment = ENVIRONMENT,
+    machine: MachineInfo = MACHINE,
+    environment: EnvironmentInfo = ENVIRONMENT,
     run_id: str | None = None,
     subject: str | None = "Speed up the matmul",
 ) -> RunResult:

@@ -14,8 +14,8 @@ from typing import Any
 
 from perfci.environment import (
     SHARED_MACHINE_FIELDS,
-    Environment,
-    Machine,
+    EnvironmentInfo,
+    MachineInfo,
     current_environment,
     current_machine,
     package_version,
@@ -156,7 +156,7 @@ def _commit_info(doc: dict[str, Any]) -> CommitInfo | None:
     )
 
 
-def _machine(info: dict[str, Any]) -> Machine:
+def _machine(info: dict[str, Any]) -> MachineInfo:
     """The machine as machine_info describes it: the fingerprint's fields (chip, CPU count,
     hardware architecture) filled as perfci's plugin fills them on the same machine."""
     cpu = _dict(info.get("cpu"))
@@ -164,7 +164,7 @@ def _machine(info: dict[str, Any]) -> Machine:
     chip = str(cpu.get("brand_raw") or info.get("processor") or arch)
     count = cpu.get("count")
     translated = info.get("system") == "Darwin" and arch == "x86_64" and chip.startswith("Apple")
-    return Machine(
+    return MachineInfo(
         name=str(info.get("node") or "unknown"),
         chip=chip,
         model=None,
@@ -177,12 +177,12 @@ def _machine(info: dict[str, Any]) -> Machine:
     )
 
 
-def _environment(info: dict[str, Any], machine: Machine) -> Environment:
+def _environment(info: dict[str, Any], machine: MachineInfo) -> EnvironmentInfo:
     """What machine_info tells of the software: OS, kernel release, Python. It records no
     package versions, so those stay unknown."""
     system = str(info.get("system") or "unknown")
     arch = str(info.get("machine") or "unknown")
-    return Environment(
+    return EnvironmentInfo(
         os="macOS" if system == "Darwin" else system,
         os_version=str(info.get("release") or "unknown"),
         python_version=str(info.get("python_version") or "unknown"),
@@ -212,13 +212,13 @@ def _this_python() -> dict[str, Any]:
 
 
 @cache
-def _here() -> tuple[Machine, Environment]:
+def _here() -> tuple[MachineInfo, EnvironmentInfo]:
     return current_machine(), current_environment()
 
 
 def _recorded_here(
-    doc: dict[str, Any], machine: Machine
-) -> tuple[Machine, Environment | None] | None:
+    doc: dict[str, Any], machine: MachineInfo
+) -> tuple[MachineInfo, EnvironmentInfo | None] | None:
     """This machine, as perfci's plugin records it, when the file was written here (same
     host, kernel and the hardware the file can tell), with this environment too when it
     was written by this Python (same interpreter build and pytest-benchmark version: in

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from perfci.dashboard import build_site, naming
-from perfci.environment import Environment, Machine
+from perfci.environment import EnvironmentInfo, MachineInfo
 from perfci.results import BenchmarkResult, CommitInfo, Metric, RunInfo, RunResult
 from perfci.store import Store, open_store
 from perfci.store.ingest import benchmark_key, ingest_runs
@@ -36,7 +36,7 @@ METRICS = (
     ("peak_memory", "bytes", "lower"),
 )
 START = datetime(2024, 1, 1)
-MACHINE = Machine(
+MACHINE = MachineInfo(
     name="scale-mini",
     chip="Apple M4 Pro",
     model="Mac16,11",
@@ -47,7 +47,7 @@ MACHINE = Machine(
     memory_bytes=64 * 2**30,
     hardware_arch="arm64",
 ).as_dict()
-ENVIRONMENT = Environment(
+ENVIRONMENT = EnvironmentInfo(
     os="macOS",
     os_version="15.5",
     python_version="3.12.9",
