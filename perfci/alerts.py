@@ -103,7 +103,7 @@ class SeriesState:
 
 
 @dataclass(frozen=True)
-class History:
+class BranchCheck:
     """A check of a branch: all alerts of its series (`update_alerts`), and each series'
     state."""
 
@@ -250,7 +250,7 @@ def check_history(
     min_effect: float = MIN_EFFECT,
     recheck: int | None = RECHECK,
     config: Config | None = None,
-) -> History:
+) -> BranchCheck:
     """`update_alerts`, and what each series can be judged for (`SeriesState`)."""
     config = config or Config()
     chain = first_parent_chain(store, branch_head(store, branch), limit=5000)
@@ -287,7 +287,7 @@ def check_history(
         for key, row in list_alerts(store, new_keys)
         if (key[0], key[1], machine_of[key[2]]) in series
     ]
-    return History(alerts, _states(store, series, opened, benchmarks))
+    return BranchCheck(alerts, _states(store, series, opened, benchmarks))
 
 
 def _stored(store: Store, machine_of: dict[int, str]) -> dict[SeriesKey, _Stored]:

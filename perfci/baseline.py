@@ -155,10 +155,10 @@ def _found(runs: list[RunRow], places: list[str], head: RunRow, earlier: list[Ru
     conditions = condition_differences(
         [r.conditions for r in runs], head.conditions, head.cpu_cores
     )
-    history = tuple(r.id for r in earlier) if len(runs) + 1 < MIN_RUNS else ()
+    noise_runs = tuple(r.id for r in earlier) if len(runs) + 1 < MIN_RUNS else ()
     span = " to ".join(dict.fromkeys((places[0], places[-1])))
     reason = f"{count} of {span}"
-    return Baseline(runs[0], reason, tuple(runs), (), tuple(conditions), history)
+    return Baseline(runs[0], reason, tuple(runs), (), tuple(conditions), noise_runs)
 
 
 def compare_runs(
@@ -172,7 +172,7 @@ def compare_runs(
     commit: str | None = None,
 ) -> list[Comparison]:
     """`compare_metrics` between stored runs; `history_run_ids` (nearest first, as
-    `Baseline.history`): earlier runs whose medians, before the base runs', tell the
+    `Baseline.noise_runs`): earlier runs whose medians, before the base runs', tell the
     run-to-run noise when base and head runs are too few to; `nearest_base`: how many
     of the first base runs are of the base commit (`Baseline.nearest`); `config` and
     `commit`: the minimum effects and acknowledgements, as `compare_metrics`."""
@@ -271,7 +271,7 @@ def _from_store(
         [r.id for r in baseline.runs],
         [r.id for r in heads],
         config=config,
-        history_run_ids=baseline.history,
+        history_run_ids=baseline.noise_runs,
         nearest_base=baseline.nearest,
         commit=head.sha,
     )

@@ -140,7 +140,7 @@ class Baseline:
     runs: tuple[BaseRun, ...] = field(default=())
     differences: tuple[str, ...] = field(default=())  # environment differences, if any
     conditions: tuple[str, ...] = field(default=())  # how the runs ran differed, if so
-    history: tuple[int, ...] = field(default=())  # earlier runs to learn the noise from
+    noise_runs: tuple[int, ...] = field(default=())  # earlier runs to learn the noise from
 
     @property
     def nearest(self) -> int:

@@ -364,9 +364,9 @@ def test_after_an_environment_change_the_noise_comes_from_earlier_runs(store: St
     assert head is not None
     baseline = choose_baseline(store, head, commits[-2::-1])
     assert [r.sha for r in baseline.runs] == [commits[7]]
-    assert len(baseline.history) == 7  # the runs before the upgrade
+    assert len(baseline.noise_runs) == 7  # the runs before the upgrade
     with_history = compare_runs(
-        store, [baseline.runs[0].id], [head.id], None, None, baseline.history
+        store, [baseline.runs[0].id], [head.id], None, None, baseline.noise_runs
     )
     latency = next(c for c in with_history if c.metric == "latency")
     assert (latency.verdict, latency.noise) == ("regression", "history")

@@ -60,7 +60,7 @@ BASE_RUN = RunRow(
 def base(history: int = 0) -> Baseline:
     run = BASE_RUN
     reason = "3 runs (newest: run 12) of its first-parent ancestor aaaaaaaaaaaa, 1 commit back"
-    return Baseline(run, reason, (run, run, run), history=tuple(range(history)))
+    return Baseline(run, reason, (run, run, run), noise_runs=tuple(range(history)))
 
 
 def comparison(name: str, verdict: str, ratio: float | None, **kw: Any) -> Comparison:

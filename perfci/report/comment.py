@@ -233,8 +233,8 @@ def baseline_lines(baseline: Baseline) -> list[str]:
     else:
         same = "environment differs" if baseline.differences else "same environment"
         line = f"Base: {escape(baseline.reason)}; same machine ({code(run.machine, False)}), {same}"
-    if baseline.history:
-        line += f"; {_plural(len(baseline.history), 'earlier run')} of main for the noise"
+    if baseline.noise_runs:
+        line += f"; {_plural(len(baseline.noise_runs), 'earlier run')} of main for the noise"
     lines = [line + "."]
     lines += [f"- environment differs: {escape(d)}" for d in baseline.differences]
     lines += [
