@@ -82,14 +82,14 @@ def verdicts(done: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], st
 def test_a_planted_slowdown_is_found_in_the_same_job(repo: Path) -> None:
     db = f"sqlite:///{repo.parent / 'perfci.db'}"
     done = perfci(repo, "ab", "--base", "HEAD~1", "--format", "json", "--db", db,
-                  "--fail-on-regression", "--max-rounds", "6")  # fmt: skip
+                  "--fail-on-regression")  # fmt: skip
     found = verdicts(done)
     assert found[("test_kernel", "latency")] == "regression", done.stdout
     assert found[("test_steady", "latency")] != "regression"
     assert done.returncode == 1
     doc = json.loads(done.stdout)
     assert doc["ab"]["order"].startswith("ABBA") and doc["ab"]["rounds"] >= 3
-    assert "round 1/6" in done.stderr
+    assert "round 1/10" in done.stderr
     # the worktrees are gone; the developer's checkout is as it was
     assert git(repo, "worktree", "list").count("\n") == 0
     assert git(repo, "status", "--porcelain") == ""

@@ -352,3 +352,12 @@ def test_the_trend_is_mains_history_up_to_the_base_one_point_a_commit(store: Sto
         verdicts.baseline, verdicts.comparisons, extras=CommentExtras(PAGE, trends)
     )
     assert sparkline(trend) in text
+
+
+def test_acknowledged_changes_are_marked_in_the_headline_and_their_row() -> None:
+    expected = comparison("test_pt_sf_load_cpu_small", "regression", 1.303, acknowledged="fp32")
+    rows = [expected, *seven()[1:]]
+    text = comment_markdown(base(), rows)
+    assert text.splitlines()[0].startswith("**perfci: 1 regression (1 acknowledged)**")
+    row = next(line for line in text.splitlines() if "load_cpu_small" in line and "|" in line)
+    assert row.endswith("| acknowledged: fp32 |")

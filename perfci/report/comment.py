@@ -179,6 +179,11 @@ def _worst(c: Comparison) -> str:
     return f"{code(_name(c), in_table=False)}{where} {escape(c.metric)} {change}"
 
 
+def _acknowledged(rows: Sequence[Comparison]) -> str:
+    expected = sum(c.acknowledged is not None for c in rows)
+    return f" ({expected} acknowledged)" if expected else ""
+
+
 def headline(baseline: Baseline, comparisons: Sequence[Comparison], title: str) -> str:
     """One line that tells the outcome: what changed, led by the largest regression; or
     that nothing did and within what bound; or that nothing could be decided and why."""
@@ -191,7 +196,7 @@ def headline(baseline: Baseline, comparisons: Sequence[Comparison], title: str) 
         (g.errors, "failure"),
         (g.improvements, "improvement"),
     ]
-    counts = [_plural(len(rows), word) for rows, word in changed if rows]
+    counts = [_plural(len(rows), word) + _acknowledged(rows) for rows, word in changed if rows]
     rest = [
         _plural(len(g.unchanged), "unchanged", "unchanged"),
         _plural(len(g.noisy), "inconclusive", "inconclusive"),

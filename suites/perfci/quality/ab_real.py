@@ -1,0 +1,140 @@
+"""`perfci ab` on real pytest processes: the command production runs, on a generated
+repository whose suite has BENCHMARKS plain pytest-benchmark tests (pure-Python loops of
+100-300 µs), at the quick profile.
+
+- A/A: base and head differ in the README only; every flag is a false alarm.
+- A/B: head does +5% more work in PLANTED benchmarks, +10% in PLANTED others; the rest
+  are unchanged, so a flag there is a false alarm and a planted one found is power.
+
+Each comparison is one `perfci ab` process with its defaults (3 rounds at least, up to
+10, a 20-minute budget). Run: `python suites/perfci/quality/ab_real.py [--aa N] [--ab N]
+[--benchmarks N]`; it prints a Markdown table for QUALITY.md. CI runs a one-comparison
+version (tests/test_ab_command.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from evaluate_common import wilson
+
+PERFCI = str(Path(sys.executable).parent / "perfci")
+PLANTED = 10  # benchmarks slowed by each planted change
+
+
+def _suite(count: int) -> str:
+    sizes = ", ".join(str(2000 + 37 * i) for i in range(count))
+    return f"""import pytest
+
+from work import kernel
+
+SIZES = [{sizes}]
+
+
+@pytest.mark.parametrize("i", range(len(SIZES)))
+def test_kernel(benchmark, i):
+    benchmark(kernel, i, SIZES[i])
+"""
+
+
+def _work(factors: dict[int, float]) -> str:
+    return f"""FACTORS = {factors!r}
+
+
+def kernel(i, n):
+    return sum(k * k for k in range(int(n * FACTORS.get(i, 1.0))))
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def make_repo(root: Path, count: int, factors: dict[int, float]) -> Path:
+    """Two commits: the suite, then `factors` applied (empty: a README edit only)."""
+    repo = root / "repo"
+    (repo / "suites").mkdir(parents=True)
+    (repo / "suites" / "test_work.py").write_text(_suite(count))
+    (repo / "work.py").write_text(_work({}))
+    (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:hypothesispytest\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "-c", "user.email=q@e", "-c", "user.name=q", "add", ".")
+    _git(repo, "-c", "user.email=q@e", "-c", "user.name=q", "commit", "-q", "-m", "suite")
+    (repo / "README.md").write_text("# work\n")
+    (repo / "work.py").write_text(_work(factors))
+    _git(repo, "-c", "user.email=q@e", "-c", "user.name=q", "add", ".")
+    _git(repo, "-c", "user.email=q@e", "-c", "user.name=q", "commit", "-q", "-m", "change")
+    return repo
+
+
+def one_comparison(count: int, factors: dict[int, float]) -> tuple[dict[int, str], dict]:
+    """Verdict of each benchmark's latency by its index, and the `ab` section."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = make_repo(Path(tmp), count, factors)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PERFCI_"))}
+        done = subprocess.run(
+            [PERFCI, "ab", "--base", "HEAD~1", "--format", "json",
+             "--db", f"sqlite:///{Path(tmp) / 'ab.db'}"],
+            cwd=repo, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"perfci ab failed: {done.stderr.strip()[-500:]}")
+        doc = json.loads(done.stdout)
+    verdicts = {
+        int(c["params"]["i"]): c["verdict"] for c in doc["comparisons"] if c["metric"] == "latency"
+    }
+    return verdicts, doc["ab"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--aa", type=int, default=10)
+    parser.add_argument("--ab", type=int, default=4)
+    parser.add_argument("--benchmarks", type=int, default=100)
+    args = parser.parse_args()
+    count = args.benchmarks
+    planted = {i: 1.05 for i in range(PLANTED)} | {i: 1.10 for i in range(PLANTED, 2 * PLANTED)}
+    rows = []
+    for kind, runs, factors in (("A/A", args.aa, {}), ("A/B", args.ab, planted)):
+        false = flagged_runs = found5 = found10 = rounds = 0
+        nulls = 0
+        started = time.monotonic()
+        for _ in range(runs):
+            verdicts, ab = one_comparison(count, factors)
+            rounds += ab["rounds"]
+            changed = {i for i, v in verdicts.items() if v in ("regression", "improvement")}
+            null = [i for i in verdicts if i not in factors]
+            nulls += len(null)
+            false += sum(i in changed for i in null)
+            flagged_runs += any(i in changed for i in null)
+            found5 += sum(verdicts.get(i) == "regression" for i in range(PLANTED) if factors)
+            found10 += sum(
+                verdicts.get(i) == "regression" for i in range(PLANTED, 2 * PLANTED) if factors
+            )
+            print(f"{kind}: {verdicts and len(changed)} flagged, {ab['rounds']} rounds", flush=True)
+        wall = (time.monotonic() - started) / max(runs, 1)
+        rows.append((kind, runs, nulls, false, flagged_runs, found5, found10, rounds, wall))
+    print(
+        "\n| comparison | runs of perfci ab | unchanged benchmark-metrics judged | falsely "
+        "flagged | comparisons with a false flag | +5% found | +10% found | rounds, mean | "
+        "wall time a comparison |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind, runs, nulls, false, flagged_runs, found5, found10, rounds, wall in rows:
+        f5 = f10 = "—"
+        if kind == "A/B":
+            f5 = f"{found5}/{runs * PLANTED}"
+            f10 = f"{found10}/{runs * PLANTED}"
+        print(f"| {kind} | {runs} | {nulls} | {wilson(false, max(nulls, 1))} | "
+              f"{flagged_runs}/{runs} | {f5} | {f10} | {rounds / max(runs, 1):.1f} | "
+              f"{wall:.0f} s |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
