@@ -21,11 +21,25 @@ class RunContext:
     head_sha: str | None
 
 
+def git(cwd: Path, *args: str, timeout: float | None = 10) -> subprocess.CompletedProcess[str]:
+    """git `args` in `cwd`, the one way perfci runs git: output captured as text
+    (undecodable bytes replaced); OSError when git cannot start, TimeoutExpired past
+    `timeout` seconds (None: no limit, for a checkout)."""
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _git(cwd: Path, *args: str) -> str | None:
+    """git's output, stripped; None when git cannot run, fails or takes too long."""
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
-        )
+        done = git(cwd, *args)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 else None

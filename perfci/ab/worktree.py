@@ -34,6 +34,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from perfci.context import git
+
 AB_DIR = Path(".perfci") / "ab"
 _LEFTOVER = re.compile(r"(base|head)-[0-9a-f]{12}-([0-9]{1,10})")
 # Variables that point git at the developer's checkout: a side's own `git rev-parse
@@ -288,14 +290,7 @@ def _git(cwd: Path, *args: str, quiet: bool = False) -> subprocess.CompletedProc
     """git `args` in `cwd`. SideError when git cannot run, unless `quiet` (teardown),
     which then reports a failed run instead."""
     try:
-        return subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-        )
+        return git(cwd, *args, timeout=None)
     except OSError as exc:
         if quiet:
             return subprocess.CompletedProcess(["git", *args], 127, "", str(exc))
