@@ -67,10 +67,6 @@ class MetricRow:
     q3: float
     samples: tuple[float, ...]  # empty when the source kept no raw data
 
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.suite, self.name, json.dumps(self.params, sort_keys=True), self.metric)
-
 
 @dataclass(frozen=True)
 class OutcomeRow:
