@@ -22,6 +22,7 @@ from perfci.environment import (
     package_version,
     running_under_rosetta,
 )
+from perfci.steadiness import WINDOW_S, Steadiness, probe
 
 Status = Literal["ok", "warn", "fail", "n/a"]
 
@@ -42,6 +43,7 @@ class Facts:
     mps_fallback: str | None  # $PYTORCH_ENABLE_MPS_FALLBACK
     load_average: float | None
     cpu_count: int
+    steadiness: Steadiness | None = None  # measured only when asked (`doctor --probe`)
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,10 @@ def _coreml_problem(rosetta: bool) -> str | None:
     return problem
 
 
-def gather() -> Facts:
+def gather(probe_seconds: float = 0.0) -> Facts:
     """Look at this machine: versions from installed metadata; torch and coremltools are
-    imported only on macOS, where their checks can pass."""
+    imported only on macOS, where their checks can pass. `probe_seconds` > 0 also times
+    the machine's steadiness for that long."""
     rosetta = running_under_rosetta()
     torch_version, mps_problem = _torch_facts()
     mlx_version, mlx_device = _mlx_facts()
@@ -157,6 +160,7 @@ def gather() -> Facts:
         mps_fallback=os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
         load_average=conditions.load_average,
         cpu_count=os.cpu_count() or 1,
+        steadiness=probe(probe_seconds) if probe_seconds > 0 else None,
     )
 
 
@@ -267,7 +271,33 @@ def _load(f: Facts) -> Check:
     return Check(name, "ok", detail)
 
 
-CHECKS = (_native, _mps, _mlx, _coreml, _thermal, _low_power, _mps_fallback, _load)
+STEADY = 1.25  # slowest / fastest window beyond which changes below it need many rounds
+
+
+def _steadiness(f: Facts) -> Check:
+    name = "steady speed"
+    s = f.steadiness
+    if s is None:
+        return Check(name, "n/a", "not timed (perfci doctor --probe times it in 1 s)")
+    detail = (
+        f"a fixed workload took {s.fastest * 1e6:.0f} µs a call in the fastest of {s.windows} "
+        f"{WINDOW_S:.1f}-second windows and {s.slowest * 1e6:.0f} µs in the slowest "
+        f"(×{s.spread:.2f})"
+    )
+    if s.spread > STEADY:
+        return Check(
+            name,
+            "warn",
+            f"{detail}: the machine's speed moves, so changes smaller than that need many "
+            "rounds (perfci ab) or a steadier machine",
+            "measure on a dedicated machine (a shared virtual machine moves like this)",
+        )
+    return Check(name, "ok", detail)
+
+
+CHECKS = (
+    _native, _mps, _mlx, _coreml, _thermal, _low_power, _mps_fallback, _load, _steadiness,
+)  # fmt: skip
 
 
 def run_checks(facts: Facts) -> list[Check]:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from perfci.doctor import CHECKS, Check, Facts, gather, run_checks
+from perfci.steadiness import Steadiness, probe
 
 # A healthy Apple Silicon Mac: every check is "ok".
 MAC = Facts(
@@ -31,6 +32,7 @@ MAC = Facts(
     mps_fallback=None,
     load_average=1.0,
     cpu_count=14,
+    steadiness=Steadiness(100e-6, 104e-6, 10),
 )
 
 LINUX = Facts(
@@ -251,3 +253,31 @@ def test_coremltools_noise_is_kept_inside_doctor(capfd: pytest.CaptureFixture[st
     assert captured.messages == ["Failed to load _MLModelProxy: No module named 'libcoremlpython'"]
     assert capfd.readouterr().err == ""
     assert logging.getLogger("coremltools").propagate is True  # put back as it was
+
+
+@pytest.mark.parametrize(
+    ("fastest", "slowest", "status"),
+    [(100e-6, 110e-6, "ok"), (100e-6, 124e-6, "ok"), (105e-6, 200e-6, "warn")],
+)
+def test_a_machine_whose_speed_moves_is_warned_of_with_the_figures(
+    fastest: float, slowest: float, status: str
+) -> None:
+    check = checks(LINUX, steadiness=Steadiness(fastest, slowest, 10))["steady speed"]
+    assert check.status == status
+    assert f"{fastest * 1e6:.0f} µs" in check.detail and f"{slowest * 1e6:.0f} µs" in check.detail
+    assert checks(LINUX)["steady speed"].status == "n/a"  # timed only when asked
+
+
+def test_the_probe_times_windows_of_the_workload() -> None:
+    found = probe(seconds=0.3, window_s=0.05)
+    assert found.windows >= 3 and 0 < found.fastest <= found.slowest
+
+
+def test_doctor_probe_prints_the_steadiness_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "perfci.cli", "doctor", "--probe"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    line = next(x for x in done.stdout.splitlines() if "steady speed" in x)
+    assert line.startswith(("[  ok]", "[warn]")) and "windows" in line

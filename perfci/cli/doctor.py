@@ -15,11 +15,16 @@ def register(sub: Any) -> None:
         "thermal state, low-power mode, MPS fallback, load)",
         description="Exit status 1 when a check fails, 0 otherwise.",
     )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also time how steady this machine's speed is (1 s of a fixed workload)",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    checks = run_checks(gather())
+    checks = run_checks(gather(probe_seconds=1.0 if args.probe else 0.0))
     for check in checks:
         print(check.line())
     return 1 if any(c.status == "fail" for c in checks) else 0
