@@ -29,6 +29,7 @@ from perfci.stats.runs import (
     judge,
     level_shift,
 )
+from perfci.stats.runs import Verdict as Judged
 from perfci.store.queries import MetricRow, OutcomeRow, RunRow
 from perfci.verdicts import CHANGES, MetricKey, Verdict, benchmark_label, direction_of, metric_key
 
@@ -218,6 +219,13 @@ def acknowledge(
     return out
 
 
+def never_judged(verdict: Judged, note: str) -> tuple[Judged, str]:
+    """A process-wide figure's verdict and note: no change is ever called on it."""
+    shown: Judged = "unchanged" if verdict == "unchanged" else "inconclusive"
+    reason = "the process's peak, with what earlier work left resident: shown, never judged"
+    return shown, f"{reason}; {note}"
+
+
 def fails(comparisons: Sequence[Comparison]) -> bool:
     """Whether a comparison holds a regression that nobody acknowledged."""
     return any(
@@ -360,11 +368,7 @@ def compare_metrics(
         note = f"noise {est.noise:.1%} ({est.noise_source})"
         gates = row.metric not in PROCESS_WIDE
         if not gates:
-            verdict = "unchanged" if verdict == "unchanged" else "inconclusive"
-            note = (
-                "the process's peak, with what earlier work left resident: shown, never "
-                "judged; " + note
-            )
+            verdict, note = never_judged(verdict, note)
         elif not est.noise_known:
             note = (
                 f"run-to-run noise unknown with {len(base_s)} base and {len(head_s)} head "

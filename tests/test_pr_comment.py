@@ -5,10 +5,8 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,7 +31,6 @@ from perfci.verdicts import metric_key
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm is a dev extra")
 from cmarkgfm.cmark import Options  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PAGE = "https://acme.github.io/models/pr/7.html"
 TREND = [1.0, 1.1, 0.9, 1.3]
@@ -264,21 +261,6 @@ def test_a_tight_limit_drops_the_folds_first() -> None:
     assert "497 unchanged: each within ±1.2% (listed on the dashboard page)" in visible
     assert "test_variant_000" not in visible + " ".join(html.folded)
     assert PAGE in html.links
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 STYLE = """body{font:14px/1.5 -apple-system,'Segoe UI',sans-serif;max-width:880px;margin:16px}

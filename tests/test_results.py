@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from factories import benchmark, run, sha
+from hostile import DELETE, mutate
 
 from perfci.limits import FIGURE_MAX, FIGURE_MIN
 from perfci.results import FORMAT, FORMAT_VERSION, Outcome, ResultsError, parse_run
-
-DELETE = object()
 
 
 def doc() -> dict[str, Any]:
@@ -27,15 +26,7 @@ def doc() -> dict[str, Any]:
 
 
 def mutated(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
-    d = doc()
-    target: Any = d
-    for key in path[:-1]:
-        target = target[key]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return d
+    return mutate(doc(), path, value)
 
 
 def parse_error(d: dict[str, Any]) -> str:

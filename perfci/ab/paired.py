@@ -34,6 +34,7 @@ from perfci.compare import (
     acknowledge,
     exact,
     exact_within_minimum,
+    never_judged,
     row_samples,
     unpaired,
 )
@@ -175,10 +176,7 @@ def _judged(
     note = _note(est)
     gates = row.metric not in PROCESS_WIDE
     if not gates:
-        verdict = "unchanged" if verdict == "unchanged" else "inconclusive"
-        note = (
-            "the process's peak, with what earlier work left resident: shown, never judged; " + note
-        )
+        verdict, note = never_judged(verdict, note)
     elif est.n < MIN_PAIRED:
         note = f"a verdict needs {MIN_PAIRED} rounds or more; " + note
     elif verdict == "inconclusive":

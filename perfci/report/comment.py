@@ -22,7 +22,6 @@ from perfci.store.trends import Trends
 from perfci.verdicts import MetricKey, metric_key, percent_text, rank
 
 SPARK = "▁▂▃▄▅▆▇█"
-TREND_POINTS = 20  # main's recent runs drawn per benchmark
 TABLE_ROWS = 100  # rows of a changes table before the rest are only counted
 
 
@@ -64,7 +63,7 @@ def _bound(c: Comparison) -> float:
 
 def sparkline(values: Sequence[float]) -> str:
     """Eight levels between the lowest and highest value; flat when they are equal."""
-    points = [v for v in values if math.isfinite(v)][-TREND_POINTS:]
+    points = [v for v in values if math.isfinite(v)]
     if not points:
         return ""
     low, high = min(points), max(points)
