@@ -3,6 +3,8 @@ are `nn.Linear` so `nn.quantize` can turn them into 4-bit `QuantizedLinear`."""
 
 from __future__ import annotations
 
+import math
+
 import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
@@ -31,7 +33,8 @@ def _merge(x: mx.array) -> mx.array:
 
 
 def gelu(x: mx.array) -> mx.array:
-    return 0.5 * x * (1 + mx.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    # a Python float keeps x's dtype; a NumPy float64 scalar would promote float16 to float32
+    return 0.5 * x * (1 + mx.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
 class EncoderLayer(nn.Module):
@@ -39,8 +42,10 @@ class EncoderLayer(nn.Module):
         super().__init__()
         for name in ("q", "k", "v", "o", "up", "down"):
             setattr(self, name, _linear(w[f"{i}.{name}.w"], w[f"{i}.{name}.b"]))
-        self.ln1 = (mx.array(w[f"{i}.ln1.g"]), mx.array(w[f"{i}.ln1.b"]))
-        self.ln2 = (mx.array(w[f"{i}.ln2.g"]), mx.array(w[f"{i}.ln2.b"]))
+        # lists, not tuples: a Module's parameters are arrays in dicts and lists, so only
+        # then does `set_dtype` cast them (a float32 norm would promote the whole layer)
+        self.ln1 = [mx.array(w[f"{i}.ln1.g"]), mx.array(w[f"{i}.ln1.b"])]
+        self.ln2 = [mx.array(w[f"{i}.ln2.g"]), mx.array(w[f"{i}.ln2.b"])]
 
 
 class Encoder(nn.Module):
@@ -48,7 +53,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.tok, self.pos = mx.array(w["tok"]), mx.array(w["pos"])
-        self.ln_e = (mx.array(w["ln_e.g"]), mx.array(w["ln_e.b"]))
+        self.ln_e = [mx.array(w["ln_e.g"]), mx.array(w["ln_e.b"])]
         self.layers = [EncoderLayer(w, i) for i in range(cfg.layers)]
         self.pool, self.cls = _linear(w["pool.w"], w["pool.b"]), _linear(w["cls.w"], w["cls.b"])
 
