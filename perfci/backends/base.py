@@ -37,3 +37,8 @@ class Backend(Protocol):
 
     def check_dtype(self, dtype: str) -> None:
         """Raise BackendUnavailable for a dtype this device cannot compute in."""
+
+    def matmul_precision(self, dtype: str) -> str | None:
+        """The precision this device's matrix products of `dtype` really compute in
+        (`tf32` for float32 on TF32 tensor cores), where it can differ from `dtype`;
+        None where it cannot (a CPU, Metal), so those benchmarks keep their identity."""

@@ -48,3 +48,6 @@ class CoremlBackend:
 
     def check_dtype(self, dtype: str) -> None:
         """Precision is fixed at conversion time."""
+
+    def matmul_precision(self, dtype: str) -> str | None:
+        return None

@@ -25,3 +25,6 @@ class NumpyBackend:
 
     def check_dtype(self, dtype: str) -> None:
         """Every NumPy dtype computes on the CPU."""
+
+    def matmul_precision(self, dtype: str) -> str | None:
+        return None

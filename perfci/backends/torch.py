@@ -42,6 +42,20 @@ def best_device(torch: Any) -> str:
     return "cpu"
 
 
+def cuda_matmul_precision(torch: Any) -> str:
+    """What float32 products on CUDA compute in under this process's switches: TF32 when
+    they allow it (`torch.backends.cuda.matmul.fp32_precision = "tf32"`, or the older
+    `allow_tf32 = True` / `set_float32_matmul_precision("high" or "medium")`)."""
+    matmul = torch.backends.cuda.matmul
+    # torch 2.9+: the new switch reflects the older ones too ("none" is the exact default),
+    # and reading the older ones raises once the new one has been set.
+    current = getattr(matmul, "fp32_precision", None)
+    if current is not None:
+        return "tf32" if current == "tf32" else "float32"
+    reduced = torch.get_float32_matmul_precision() != "highest"
+    return "tf32" if reduced or bool(matmul.allow_tf32) else "float32"
+
+
 class TorchBackend:
     name = "torch"
 
@@ -89,3 +103,12 @@ class TorchBackend:
     def check_dtype(self, dtype: str) -> None:
         if dtype == "float64" and self._kind == "mps":
             raise BackendUnavailable("MPS has no float64; use float32 or run on the CPU")
+
+    def matmul_precision(self, dtype: str) -> str | None:
+        # Only CUDA has TF32 tensor cores; MPS and the CPU compute float32 in float32.
+        # perfci reads the switches rather than setting allow_tf32=False itself: the
+        # benchmark measures what the code under test asked for (torch's default is exact
+        # float32), and the parameter keeps a TF32 series apart from a float32 one.
+        if dtype != "float32" or self._kind != "cuda":
+            return None
+        return cuda_matmul_precision(self._torch)

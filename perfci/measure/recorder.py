@@ -131,10 +131,20 @@ class Perf:
             self._params.update(chosen.info)
             if dtype is not None:
                 chosen.check_dtype(dtype)
+                self._record_precision(chosen, dtype)
         except BackendUnavailable as exc:
             pytest.skip(str(exc))
         self._backend = chosen
         return chosen
+
+    def _record_precision(self, backend: Backend, dtype: str) -> None:
+        """Name the precision products really compute in where it can differ from the
+        dtype (TF32 for float32 on an NVIDIA GPU): a TF32 series is never float32's."""
+        precision = backend.matmul_precision(dtype)
+        if precision is None:
+            self._params.pop("matmul_precision", None)
+        else:
+            self._params["matmul_precision"] = precision
 
     def __call__(
         self,
@@ -176,6 +186,7 @@ class Perf:
                     self._backend.check_dtype(dtype)
                 except BackendUnavailable as exc:
                     pytest.skip(str(exc))
+                self._record_precision(self._backend, dtype)
 
         reset_process_peak()
         start = time.perf_counter()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from workloads.tolerance import assert_close
+from workloads.tolerance import assert_close, precision
 
 SHAPES = {"quick": ["2000x64"], "full": ["20000x256", "100000x512"]}  # rows x columns
 BACKENDS = ["numpy", "mlx", "torch"]
@@ -100,5 +100,5 @@ def test_correlation_matrix(perf, backend: str, shape: str) -> None:
         fn,
         items=rows,
         unit="rows",
-        check=lambda out: assert_close(_as_numpy(out), reference, "float32"),
+        check=lambda out: assert_close(_as_numpy(out), reference, precision(perf.params)),
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from workloads import encoder
+from workloads.tolerance import precision
 
 
 @pytest.mark.perf_sizes("batch", quick=encoder.BATCHES["quick"], full=encoder.BATCHES["full"])
@@ -20,5 +21,7 @@ def test_encoder_classify(perf, batch: int, dtype: str) -> None:
     perf.param(batch=batch, seq_len=seq, layers=cfg.layers, hidden=cfg.hidden)
     model = cast(Encoder(weights, cfg), dtype)
     ids_m = mx.array(ids)
-    check = encoder.checker(weights, cfg, ids, dtype, lambda out: np.array(out.astype(mx.float32)))
+    check = encoder.checker(
+        weights, cfg, ids, precision(perf.params), lambda out: np.array(out.astype(mx.float32))
+    )
     perf(lambda: model(ids_m), items=batch, unit="sequences", check=check)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from workloads import generation
+from workloads.tolerance import precision
 
 
 def _model(perf, quantization: str, dtype: str):  # type: ignore[no-untyped-def]
@@ -36,7 +37,7 @@ def test_prefill(perf, quantization: str) -> None:
         logits, _cache = model(prompt_m)
         return mx.argmax(logits, axis=-1), logits
 
-    check = generation.prefill_checker(weights, cfg, prompt, "float32", np.array)
+    check = generation.prefill_checker(weights, cfg, prompt, precision(perf.params), np.array)
     perf(first_token, items=prompt.shape[1], unit="tokens", check=check)
 
 
@@ -52,5 +53,5 @@ def test_decode(perf, quantization: str) -> None:
     perf.param(prompt_len=prompt.shape[1], new_tokens=steps)
     logits, cache = model(mx.array(prompt))
     mx.eval(logits, cache)
-    check = generation.checker(weights, cfg, prompt, "float32", np.array)
+    check = generation.checker(weights, cfg, prompt, precision(perf.params), np.array)
     perf(lambda: decode(model, logits, cache, steps), items=steps, unit="tokens", check=check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workloads import cuda_events, encoder
+from workloads.tolerance import precision
 
 
 @pytest.mark.perf_sizes("batch", quick=encoder.BATCHES["quick"], full=encoder.BATCHES["full"])
@@ -19,7 +20,9 @@ def test_encoder_classify(perf, batch: int, dtype: str) -> None:
     perf.param(batch=batch, seq_len=seq, layers=cfg.layers, hidden=cfg.hidden)
     model = on(backend.device, dtype, Encoder(weights, cfg))
     ids_t = torch.from_numpy(ids).long().to(backend.device)
-    check = encoder.checker(weights, cfg, ids, dtype, lambda out: out.float().cpu().numpy())
+    check = encoder.checker(
+        weights, cfg, ids, precision(perf.params), lambda out: out.float().cpu().numpy()
+    )
 
     def classify() -> torch.Tensor:
         with torch.inference_mode():

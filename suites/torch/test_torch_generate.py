@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from workloads import generation
+from workloads.tolerance import precision
 
 NO_INT4 = (
     "torch has no public 4-bit weight quantization of its own (torch.ao.quantization is "
@@ -40,7 +41,7 @@ def test_prefill(perf, quantization: str) -> None:
             return logits.argmax(-1), logits
 
     check = generation.prefill_checker(
-        lambda: weights, cfg, prompt, "float32", lambda t: t.float().cpu().numpy()
+        lambda: weights, cfg, prompt, precision(perf.params), lambda t: t.float().cpu().numpy()
     )
     perf(first_token, items=prompt.shape[1], unit="tokens", check=check)
 
@@ -63,6 +64,6 @@ def test_decode(perf, quantization: str) -> None:
             return decode(model, logits, cache, steps)
 
     check = generation.checker(
-        lambda: weights, cfg, prompt, "float32", lambda t: t.float().cpu().numpy()
+        lambda: weights, cfg, prompt, precision(perf.params), lambda t: t.float().cpu().numpy()
     )
     perf(generate, items=steps, unit="tokens", check=check)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workloads import resnet
-from workloads.tolerance import assert_close
+from workloads.tolerance import assert_close, precision
 
 
 @pytest.mark.perf_sizes("batch", quick=resnet.BATCHES["quick"], full=resnet.BATCHES["full"])
@@ -30,5 +30,5 @@ def test_resnet50(perf, batch: int) -> None:
         classify,
         items=batch,
         unit="images",
-        check=lambda out: assert_close(out.cpu().numpy(), reference, "float32"),
+        check=lambda out: assert_close(out.cpu().numpy(), reference, precision(perf.params)),
     )

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 # Largest error allowed, as a fraction of the reference's root-mean-square: a few ulps of
 # accumulated rounding at each precision, far below what a broken kernel produces.
-BOUND = {"float64": 1e-9, "float32": 1e-3, "float16": 2e-2, "bfloat16": 8e-2, "int4": 0.15}
+# tf32: float32 products on TF32 tensor cores (float32's range, float16's 10-bit mantissa).
+BOUND = {
+    "float64": 1e-9,
+    "float32": 1e-3,
+    "tf32": 2e-2,
+    "float16": 2e-2,
+    "bfloat16": 8e-2,
+    "int4": 0.15,
+}
 
 
-EPS = {"float64": 2.2e-16, "float32": 1.2e-7, "float16": 9.8e-4, "bfloat16": 7.8e-3}
+EPS = {
+    "float64": 2.2e-16,
+    "float32": 1.2e-7,
+    "tf32": 9.8e-4,
+    "float16": 9.8e-4,
+    "bfloat16": 7.8e-3,
+}
+
+
+def precision(params: Mapping[str, Any]) -> str:
+    """The precision a benchmark's matrix products compute in, which its check allows
+    for: the recorded `matmul_precision` (tf32 for float32 on TF32 tensor cores) where
+    the backend named one, else the dtype."""
+    return str(params.get("matmul_precision") or params["dtype"])
 
 
 def dot_bound(dtype: str, length: int) -> float:
