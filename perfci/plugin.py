@@ -228,6 +228,19 @@ class _SessionHooks:
             self.state.note_outcome(item.nodeid, "skipped", f"{NOT_MEASURED}: {reason}")
         return result
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item) -> Any:
+        """A `perf` test that failed before timing (its check, its first call) is one
+        failure: pytest-benchmark would add, at teardown, that its fixture went unused.
+        Outermost wrapper, so this runs after pytest-benchmark's own report hook has set
+        the fixture's `skipped` flag, the one its teardown consults."""
+        report = yield
+        funcargs = getattr(item, "funcargs", {})
+        fixture = funcargs.get("benchmark")
+        if report.when == "call" and report.failed and "perf" in funcargs and fixture is not None:
+            fixture.skipped = True
+        return report
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         reasons: dict[str, int] = {}
         for outcome in self.state.outcomes.values():
