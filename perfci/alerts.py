@@ -51,6 +51,7 @@ from perfci.store.alert_rows import (
     stored_alerts,
     write_alerts,
 )
+from perfci.store.bisect_rows import alert_ids
 from perfci.store.queries import branch_tip, first_parent_chain
 
 RECHECK = 20  # tails re-checked per call: runs ingested since the last call, and some
@@ -77,6 +78,8 @@ class AlertRow:
     reason: str | None
     new: bool
     shape: str = "step"
+    id: int = 0  # the stored alert's id (`perfci bisect ALERT_ID`)
+    bisected: str | None = None  # the first bad commit `perfci bisect` found in the range
 
 
 @dataclass(frozen=True)
@@ -386,9 +389,11 @@ def list_alerts(
     """Every stored alert with its series key (benchmark id, metric, machine id), oldest
     first; `new` marks those just written."""
     out = []
+    marks = alert_ids(store)
     for a in listed_alerts(store):
         key = (a.benchmark_id, a.metric, a.machine_id)
         is_new = new is not None and (*key, a.commit_id, a.kind) in new
+        alert_id, bisected = marks.get((*key, a.commit_id, a.kind), (0, None))
         row = AlertRow(
             _label(a.benchmark),
             a.metric,
@@ -401,6 +406,8 @@ def list_alerts(
             a.reason,
             is_new,
             a.shape,
+            alert_id,
+            bisected,
         )
         out.append((key, row))
     return out

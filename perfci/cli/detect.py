@@ -124,6 +124,8 @@ def _alert_dict(a: AlertRow) -> dict[str, Any]:
         "status": a.status,
         "reason": a.reason,
         "new": a.new,
+        "id": a.id,
+        "bisected_to": a.bisected,
     }
 
 
@@ -217,9 +219,10 @@ def handle_store(args: argparse.Namespace) -> int:
             where = f"{a.commit[:10]}, drifting since {a.last_good_commit[:10]}"
         mark = " (new)" if a.new else ""
         why = f" — {a.reason}" if a.reason else ""
+        found = f", bisected to {a.bisected[:10]}" if a.bisected else ""
         print(
-            f"  {a.kind} ×{a.magnitude:.3f} at {where}: {a.benchmark} {a.metric} on "
-            f"{a.machine} [{a.status}]{why}{mark}"
+            f"  #{a.id} {a.kind} ×{a.magnitude:.3f} at {where}{found}: {a.benchmark} "
+            f"{a.metric} on {a.machine} [{a.status}]{why}{mark}"
         )
     for line in _too_short_lines(states):
         print(line)

@@ -76,6 +76,7 @@ class AlertInfo:
     reason: str | None
     detected_at: datetime
     shape: str
+    bisected_sha: str | None = None  # the first bad commit `perfci bisect` found
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _runs(conn: Connection) -> dict[int, RunSummary]:
 
 
 def _alerts(conn: Connection) -> list[AlertInfo]:
-    good = aliased(Commit)
+    good, bisected = aliased(Commit), aliased(Commit)
     query = (
         select(
             Alert.id,
@@ -165,9 +166,11 @@ def _alerts(conn: Connection) -> list[AlertInfo]:
             Alert.reason,
             Alert.detected_at,
             Alert.shape,
+            bisected.sha.label("bisected_sha"),
         )
         .join(Commit, Commit.id == Alert.commit_id)
         .outerjoin(good, good.id == Alert.last_good_commit_id)
+        .outerjoin(bisected, bisected.id == Alert.bisected_commit_id)
         .order_by(Alert.detected_at.desc(), Alert.id.desc())
     )
     return [AlertInfo(**row._mapping) for row in conn.execute(query)]

@@ -207,6 +207,8 @@ class Alert(Base):
     # the change lies in last_good..commit when runs are missing between them; for a
     # drift, the values drifted from this commit on
     last_good_commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id"))
+    # the first bad commit of last_good..commit, as `perfci bisect` measured it
+    bisected_commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id"))
     kind: Mapped[str] = mapped_column(String(16))
     shape: Mapped[str] = mapped_column(String(8), default="step", server_default="step")
     magnitude: Mapped[float] = mapped_column(Double)  # ratio after / before
