@@ -79,7 +79,7 @@ def test_site_has_every_page_and_nothing_from_the_store_becomes_markup(
     out = tmp_path / "site"
     report = build_site(store, out, repo_url="https://github.example/acme/models")
     names = {p.relative_to(out).as_posix() for p in pages(out)}
-    expected = {"index.html", "runs.html", "machines.html", GEMM_PAGE, EVIL_PAGE}
+    expected = {"index.html", "runs.html", "machines.html", "backends.html", GEMM_PAGE, EVIL_PAGE}
     assert names == expected | {naming.pull_request_page(PR_NUMBER)}
     assert report.pages == len(names)
     for page in pages(out):

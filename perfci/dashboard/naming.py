@@ -12,6 +12,7 @@ from perfci.results import canonical_params
 OVERVIEW = "index.html"
 RUNS = "runs.html"
 MACHINES = "machines.html"
+BACKENDS = "backends.html"
 RUNS_PER_PAGE = 200  # a table of a few hundred rows lays out in a browser at once
 
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from perfci import __version__
 from perfci.config import Config
 from perfci.dashboard import naming
+from perfci.dashboard.backends import backend_sections
 from perfci.dashboard.data import Catalog, load_catalog
 from perfci.dashboard.manifest import SiteWriter
 from perfci.dashboard.outcomes import by_run
@@ -123,6 +124,7 @@ def build_site(
         naming.OVERVIEW: ("index.html", overview | {"pulls": pulls}),
         naming.RUNS: ("runs.html", newest | {"number": None, "outcomes": outcomes}),
         naming.MACHINES: ("machines.html", {"runs": runs}),
+        naming.BACKENDS: ("backends.html", {"sections": backend_sections(store, catalog)}),
     }
     for path, (template, context) in pages.items():
         html = env.get_template(template).render(common, root="", catalog=catalog, **context)
