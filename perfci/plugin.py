@@ -20,6 +20,9 @@ from perfci.params import ParamError, benchmark_params, plain_params
 if TYPE_CHECKING:
     from perfci.measure.recorder import Perf
 
+# rounds in turn with the other side of `perfci ab`, active only when it asks
+pytest_plugins = ["perfci.measure.lockstep"]
+
 STATE = pytest.StashKey[SessionState]()
 NOT_MEASURED = "not measured"  # the reason's start for a benchmark test that timed nothing
 
@@ -55,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="device for a backend where a benchmark leaves it automatic, e.g. torch=cpu, "
         "mlx=gpu, coreml=CPU_AND_NE (repeatable)",
     )
+    from perfci.explain.capture import add_options
+
+    add_options(group)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -212,6 +218,11 @@ class _SessionHooks:
         funcargs = getattr(item, "funcargs", {})
         fixture = funcargs.get("benchmark")
         if fixture is None or not self.state.enabled or item.nodeid not in self.state.identities:
+            return (yield)
+        if item.config.getoption("perfci_explain"):  # profiled, not timed: no record
+            from perfci.explain.capture import attach
+
+            attach(item, fixture, self.state.identities[item.nodeid])
             return (yield)
         from perfci.measure import plain
 

@@ -4,9 +4,9 @@ benchmarked call is profiled instead of timed, and the profile written into DIR.
 The test's pytest-benchmark fixture (also behind `perf`) gets a subclass whose
 `__call__` and `pedantic` run the workload: a first call (its output is the test's, so
 the test's own checks still run), `--perfci-warmup` untimed calls, then the backend's
-profiler and cProfile over `--perfci-explain-calls` calls each, two halves apiece. No
-results file is written and nothing is timed for the store: profiling never stands in
-for a measurement. Importing this module imports no ML framework.
+profiler and cProfile over `--perfci-explain-calls` calls each, two halves apiece.
+Nothing is timed or recorded for a results file: a profile never stands in for a
+measurement. Importing this module imports no ML framework.
 """
 
 from __future__ import annotations
@@ -148,13 +148,10 @@ class _Explainer:
         profile.sections += _backend_sections(call, self.calls, traces, backend, device)
         from perfci.explain import python_funcs
 
-        profile.sections.append(python_funcs.collect(call, self.calls, traces, _root(self.item)))
+        root = Path(self.item.config.rootpath)
+        profile.sections.append(python_funcs.collect(call, self.calls, traces, root))
         write_profile(profile, path)
         return output
-
-
-def _root(item: pytest.Item) -> Path:
-    return Path(item.config.rootpath)
 
 
 def _backend_sections(
