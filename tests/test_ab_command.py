@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from perfci.ab.manifest import read_ab_results
+from perfci.config import Config
+
 PERFCI = shutil.which("perfci", path=str(Path(sys.executable).parent)) or "perfci"
 SUITE = """import pytest
 
@@ -81,14 +84,23 @@ def verdicts(done: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], st
 
 def test_a_planted_slowdown_is_found_in_the_same_job(repo: Path) -> None:
     db = f"sqlite:///{repo.parent / 'perfci.db'}"
+    kept = repo.parent / "results"
     done = perfci(repo, "ab", "--base", "HEAD~1", "--format", "json", "--db", db,
-                  "--fail-on-regression")  # fmt: skip
+                  "--fail-on-regression", "--results", str(kept))  # fmt: skip
     found = verdicts(done)
     assert found[("test_kernel", "latency")] == "regression", done.stdout
     assert found[("test_steady", "latency")] != "regression"
     assert done.returncode == 1
     doc = json.loads(done.stdout)
-    assert doc["ab"]["order"].startswith("ABBA") and doc["ab"]["rounds"] >= 3
+    ab = doc["ab"]
+    assert ab["order"].startswith("ABBA") and ab["rounds"] >= 3 and ab["elapsed_s"] > 0
+    assert set(ab["rounds_per_benchmark"].values()) <= set(range(3, ab["rounds"] + 1))
+    # the folder names its rounds; judged again from it, the verdicts are perfci ab's own
+    folder = read_ab_results(kept)
+    assert folder.manifest.order == ab["order"] and len(folder.rounds) == ab["rounds"]
+    assert folder.manifest.head == git(repo, "rev-parse", "HEAD")
+    again = folder.outcome(Config()).comparisons
+    assert {(c.benchmark.split("::")[1], c.metric): c.verdict for c in again} == found
     assert "round 1/10" in done.stderr
     # the worktrees are gone; the developer's checkout is as it was
     assert git(repo, "worktree", "list").count("\n") == 0

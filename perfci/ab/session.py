@@ -29,6 +29,13 @@ from perfci.store.importers import load_results_file
 
 PATTERN = "ABBABAAB"  # which side opens each round: A = base, B = head
 TRIGGER = "ab"
+DECIDED = "every metric decided"  # why measuring stopped, as Outcome.stopped says it
+OUT_OF_TIME = "the time budget"
+
+
+def round_limit(rounds: int) -> str:
+    """Why measuring stopped when `rounds` rounds were the most allowed."""
+    return f"the {rounds}-round limit"
 
 
 class ABError(ValueError):
@@ -45,6 +52,8 @@ class Plan:
     max_rounds: int
     budget_s: float
     min_effect: float | None = None
+    # which comparisons must be decided before measuring stops (None: every gating one)
+    decides: Callable[[Comparison], bool] | None = None
 
 
 @dataclass
@@ -118,11 +127,17 @@ def _measure(side: Side, results: Path, plan: Plan, selection: Sequence[str]) ->
             f"{done.returncode}: {last[0][:200]}"
         )
     result = load_results_file(results)
-    run = dataclasses.replace(result.run, trigger=TRIGGER, pr_number=None)
     commit = result.commit
     if commit is None or commit.sha != side.sha:
         raise ABError(f"the {side.name} side's results are not of {side.sha[:12]}")
-    return ResultsFile(str(results), dataclasses.replace(result, run=run))
+    run = dataclasses.replace(result.run, trigger=TRIGGER, pr_number=None)
+    result = dataclasses.replace(result, run=run)
+    # The kept file is the run as stored: under a pull request's job the plugin wrote
+    # it as that pull request's run, which a kept A/B round must never pass for.
+    partial = results.with_name(f".{results.name}.partial")
+    partial.write_text(result.to_json() + "\n", encoding="utf-8")
+    partial.replace(results)
+    return ResultsFile(str(results), result)
 
 
 def run_ab(
@@ -150,10 +165,10 @@ def run_ab(
             outcome.order += letter
         durations.append(time.monotonic() - round_started)
         outcome.rounds.append((pair["base"], pair["head"]))
-        outcome.comparisons = _judge(outcome, config, head, plan)
+        outcome.comparisons = judge_rounds(outcome.rounds, config, head.sha, plan.min_effect)
         outcome.elapsed_s = time.monotonic() - started
         left = plan.budget_s - outcome.elapsed_s
-        pending = undecided(outcome.comparisons)
+        pending = [c for c in undecided(outcome.comparisons) if not plan.decides or plan.decides(c)]
         progress(
             f"round {index + 1}/{plan.max_rounds}: {len(pending)} metric(s) undecided, "
             f"{max(left, 0):.0f} s of the budget left"
@@ -161,27 +176,34 @@ def run_ab(
         if index + 1 < plan.min_rounds:
             continue
         if not pending:
-            outcome.stopped = "every metric decided"
+            outcome.stopped = DECIDED
             break
         if left < max(durations[-3:]):
-            outcome.stopped = "the time budget"
+            outcome.stopped = OUT_OF_TIME
             break
         selection = _reruns(pending, plan.targets)
     else:
-        outcome.stopped = f"the {plan.max_rounds}-round limit"
+        outcome.stopped = round_limit(plan.max_rounds)
     return outcome
 
 
-def _judge(outcome: Outcome, config: Config, head: Side, plan: Plan) -> list[Comparison]:
-    """The verdicts on every round so far; a benchmark that failed on one side only is an
-    `error` with that side's reason."""
-    rounds = [(b.metrics(), h.metrics()) for b, h in outcome.rounds]
-    bases, heads = [b for b, _ in outcome.rounds], [h for _, h in outcome.rounds]
+def judge_rounds(
+    rounds: Sequence[tuple[ResultsFile, ResultsFile]],
+    config: Config,
+    commit: str | None,
+    min_effect: float | None = None,
+) -> list[Comparison]:
+    """The verdicts on `rounds` (each round's base and head results files, in the order
+    measured), as `run_ab` gives them after every round and the trusted comment path
+    again from a kept A/B folder: paired (`compare_rounds`), with `commit`'s
+    acknowledgements; a benchmark that failed on one side only is an `error` with that
+    side's reason."""
+    bases, heads = [b for b, _ in rounds], [h for _, h in rounds]
     comparisons = compare_rounds(
-        rounds,
+        [(b.metrics(), h.metrics()) for b, h in rounds],
         config,
-        commit=head.sha,
-        min_effect=plan.min_effect,
+        commit=commit,
+        min_effect=min_effect,
         head_outcomes=[o for h in heads for o in h.outcomes() if o.status == "error"],
     )
     failed_base, failed_head = _failures(bases), _failures(heads)

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from perfci import pytest_args
+from perfci.ab.manifest import MANIFEST, manifest_of, write_manifest
+from perfci.ab.report import ab_markdown, ab_section, baseline_of
 from perfci.ab.session import ABError, Outcome, Plan, parse_duration, run_ab
 from perfci.ab.worktree import SideError, sides
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
-from perfci.compare import Baseline, fails
+from perfci.compare import fails
 from perfci.measure.profiles import DEFAULT_PROFILE, PROFILES
-from perfci.report.comment import comment_markdown
 from perfci.report.json import comparison_json
 from perfci.report.text import comparison_report
 from perfci.store import open_store
@@ -40,10 +41,11 @@ def register(sub: Any) -> None:
         "still undecided run again, until every metric is decided, --max-rounds run out or "
         "the next round would not fit --budget. The confidence intervals hold at every look "
         "(an always-valid sequential test), so stopping early keeps the false-alarm rate. "
-        "Every run is stored (trigger ab, never a branch's history) and kept under "
-        f"{RESULTS}/. Arguments after -- go to pytest (default target: ./suites). Exit "
-        "status 1 when a regression was found and --fail-on-regression was given, 2 for bad "
-        "input (nothing stored).",
+        "Every run is stored (trigger ab, never a branch's history) and its results file "
+        f"kept in --results DIR (default: a new folder under {RESULTS}/) with {MANIFEST}, "
+        "which names each round's base and head files in order. Arguments after -- go to "
+        "pytest (default target: ./suites). Exit status 1 when a regression was found and "
+        "--fail-on-regression was given, 2 for bad input (nothing stored).",
     )
     parser.add_argument("--base", metavar="REF", required=True, help="the base commit")
     parser.add_argument("--head", metavar="REF", help="the head commit (default: the working tree)")
@@ -54,6 +56,13 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help=f"folder for the rounds' results files and {MANIFEST} (created; must hold no "
+        f"*.json yet; default: a new folder under {RESULTS}/)",
+    )
     add_verdict_options(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
@@ -86,44 +95,45 @@ def _check_targets(plan: Plan, roots: list[Path]) -> Plan:
     return plan
 
 
-def baseline_of(outcome: Outcome) -> Baseline:
-    """The base said as it was measured: which commit, how many rounds, in what order."""
-    base = outcome.rounds[-1][0]
-    reason = (
-        f"commit {base.sha[:12]} measured in this job, interleaved with the head "
-        f"({len(outcome.rounds)} round(s), order {outcome.order}; stopped at {outcome.stopped})"
-    )
-    return Baseline(base, reason, tuple(b for b, _ in reversed(outcome.rounds)))
-
-
 def _render(args: argparse.Namespace, outcome: Outcome) -> str:
-    baseline, comparisons = baseline_of(outcome), outcome.comparisons
+    comparisons = outcome.comparisons
     if args.format == "markdown":
-        return comment_markdown(baseline, comparisons).rstrip("\n")
+        return ab_markdown(outcome).rstrip("\n")
     if args.format == "json":
-        doc = json.loads(comparison_json(baseline, comparisons))
-        doc["ab"] = {
-            "order": outcome.order,
-            "rounds": len(outcome.rounds),
-            "stopped": outcome.stopped,
-            "elapsed_s": round(outcome.elapsed_s, 3),
-            "rounds_per_benchmark": {c.benchmark: outcome.rounds_of(c) for c in comparisons},
-        }
+        doc = json.loads(comparison_json(baseline_of(outcome), comparisons))
+        doc["ab"] = ab_section(outcome)
         return json.dumps(doc, indent=2)
-    return comparison_report(baseline, comparisons)
+    return comparison_report(baseline_of(outcome), comparisons)
+
+
+def _results_folder(given: Path | None) -> Path:
+    """Where the rounds' files go: `given`, which may exist but must hold no results file
+    (the manifest names every one there), else a new folder named by the time."""
+    if given is None:
+        return RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    if given.exists() and not given.is_dir():
+        raise UsageError(f"--results {given} is not a folder")
+    if given.is_dir() and any(given.glob("*.json")):
+        raise UsageError(f"--results {given} already holds results files (*.json)")
+    return given
 
 
 def handle(args: argparse.Namespace) -> int:
     config = verdict_config(args)
     plan = _plan(args)
-    out = RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    out = _results_folder(args.results)
     try:
         with sides(Path.cwd(), args.base, args.head, config.ab_setup) as (base, head):
             plan = _check_targets(plan, [base.root, head.root])
-            out.mkdir(parents=True, exist_ok=True)
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot make {out}: {exc.strerror or exc}") from None
             outcome = run_ab(base, head, plan, config, out.resolve(), _progress)
+            shas = base.sha, head.sha
     except (SideError, ABError) as exc:
         raise UsageError(str(exc)) from None
+    write_manifest(out, manifest_of(outcome, *shas))
     store = open_store(args.db)
     try:
         stored = ingest_runs(store, [f.result for pair in outcome.rounds for f in pair])

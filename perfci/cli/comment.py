@@ -16,7 +16,7 @@ from perfci.dashboard.naming import pull_request_url, safe_href
 from perfci.github.artifact import PullResults, read_pull_results
 from perfci.github.comment import DEFAULT_AUTHOR, comment_body, upsert_comment
 from perfci.github.event import PullContext, check_sha, pull_context
-from perfci.github.pull_report import pull_markdown
+from perfci.github.pull_report import ab_pull_markdown, pull_markdown
 from perfci.github.trust import LABEL, REFUSED, Refused, check_pull
 from perfci.github.trust import merge_base as trust_merge_base
 from perfci.store import open_store
@@ -227,6 +227,8 @@ def _from_results(args: argparse.Namespace, site: str | None) -> int:
     results = read_pull_results(args.results, context.pr_number, head)
     base = check_sha(args.base, "--base") if args.base is not None else None
     config = _config()
+    if results.ab is not None:  # no pull-request page shows an A/B comparison's rounds
+        site = None
     if args.dry_run:
         if base is None:
             raise UsageError("--dry-run asks nothing of the API: give the merge-base as --base")
@@ -262,6 +264,8 @@ def _page(site: str | None, number: int | None) -> str | None:
 def _markdown(
     args: argparse.Namespace, results: PullResults, base: str, config: Config, page: str | None
 ) -> str:
+    if results.ab is not None:  # judged again from its files: no store needed
+        return ab_pull_markdown(results, base, config)
     store = open_store(args.db)
     try:
         return pull_markdown(store, results, base, config, Path.cwd(), page)

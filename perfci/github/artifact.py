@@ -2,13 +2,18 @@
 for the dashboard, each file must parse as results and be a `pull_request` run of the
 one pull request and head commit that GitHub named: a run that claimed another trigger
 would join main's history, one that claimed another number would show on another PR's
-page."""
+page.
+
+A folder of a same-job A/B comparison says so with its manifest (`perfci.ab.manifest`):
+then each file must be an A/B run of the base or head commit its manifest names, in its
+rounds, and the head must be the one GitHub named."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfci.ab.manifest import ABResults, is_ab_folder, read_ab_results
 from perfci.dashboard.naming import slug
 from perfci.results import ResultsError, RunResult
 from perfci.store.importers import load_results_file
@@ -21,13 +26,18 @@ class PullResults:
     number: int
     head_sha: str
     files: tuple[tuple[Path, RunResult], ...]
+    ab: ABResults | None = None  # the rounds, when the folder is a same-job A/B comparison
 
 
 def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults:
     """Every results file (*.json) directly in `artifact`, checked to be pull request
-    `number`'s run of `head_sha` (a full sha); ResultsError naming the first that is not."""
+    `number`'s run of `head_sha` (a full sha), or, in an A/B folder, the rounds its
+    manifest names with `head_sha` as their head; ResultsError naming the first file
+    that is not as it must be."""
     if not artifact.is_dir():
         raise ResultsError(f"{artifact} is not a folder")
+    if is_ab_folder(artifact):
+        return _read_ab(artifact, number, head_sha)
     paths = sorted(artifact.glob("*.json"))
     if not paths:
         raise ResultsError(f"no results files (*.json) in {artifact}")
@@ -48,6 +58,17 @@ def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults
             )
         files.append((path, result))
     return PullResults(number, head_sha, tuple(files))
+
+
+def _read_ab(artifact: Path, number: int, head_sha: str) -> PullResults:
+    ab = read_ab_results(artifact)
+    if ab.manifest.head != head_sha:
+        raise ResultsError(
+            f"{artifact}: an A/B comparison of {ab.manifest.head[:12]}, not of pull request "
+            f"#{number} at {head_sha[:12]}"
+        )
+    files = tuple((Path(f.path), f.result) for pair in ab.rounds for f in pair)
+    return PullResults(number, head_sha, files, ab)
 
 
 def keep_pull_results(results: PullResults, data: Path) -> list[Path]:

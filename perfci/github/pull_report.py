@@ -1,11 +1,14 @@
 """The pull-request comment's report, made on the trusted side: the artifact's results
 files, once checked (`perfci.github.artifact.read_pull_results`), are added to a store of
-main's runs and compared there, so no text from the pull request's run is ever posted."""
+main's runs and compared there, so no text from the pull request's run is ever posted.
+A same-job A/B folder needs no store: its rounds are judged again from the files, as
+`perfci ab` judges them, against the merge-base the trusted side knows."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from perfci.ab.report import ab_markdown
 from perfci.baseline import Verdicts, compare_head, main_trends
 from perfci.config import Config
 from perfci.github.artifact import PullResults
@@ -48,3 +51,19 @@ def pull_markdown(
     return comment_markdown(
         verdicts.baseline, verdicts.comparisons, extras=extras, limit=MARKDOWN_LIMIT
     )
+
+
+def ab_pull_markdown(results: PullResults, merge_base: str, config: Config) -> str:
+    """The comment of an A/B folder (`results.ab`): its rounds judged again from their
+    files (`perfci.ab.session.judge_rounds`, with `config`'s minimum effects and
+    acknowledgements), once its base is known to be `merge_base`; ResultsError when the
+    base is another commit."""
+    if results.ab is None:
+        raise ValueError("not an A/B folder")
+    base = results.ab.manifest.base
+    if not base.startswith(merge_base.lower()):
+        raise ResultsError(
+            f"the A/B comparison's base {base[:12]} is not the merge-base {merge_base[:12]} "
+            f"of pull request #{results.number}"
+        )
+    return ab_markdown(results.ab.outcome(config), limit=MARKDOWN_LIMIT)

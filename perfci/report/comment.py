@@ -26,13 +26,67 @@ TABLE_ROWS = 100  # rows of a changes table before the rest are only counted
 
 
 @dataclass(frozen=True)
+class SameJob:
+    """How a same-job A/B comparison measured: the order its processes ran in (A base,
+    B head, two letters a round), the rounds each benchmark took, the seconds spent
+    measuring, and why it stopped."""
+
+    order: str
+    rounds: tuple[int, ...]  # one count a benchmark
+    seconds: float
+    stopped: str
+
+
+@dataclass(frozen=True)
 class CommentExtras:
     """What the comment links to and draws beyond the comparison itself: the pull
-    request's dashboard page, whose rows each change links to, and main's recent run
-    medians per benchmark metric, oldest first (`perfci.baseline.main_trends`)."""
+    request's dashboard page, whose rows each change links to, main's recent run
+    medians per benchmark metric, oldest first (`perfci.baseline.main_trends`), and, for
+    a same-job A/B comparison, how it was measured."""
 
     page_url: str | None = None
     trends: Trends = field(default_factory=dict)
+    same_job: SameJob | None = None
+
+
+ORDER_SHOWN = 48  # letters of the order written out before the rest is elided
+
+
+def duration_text(seconds: float) -> str:
+    """'42 s', '4 min 12 s', '1 h 5 min'."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _spread(counts: Sequence[int]) -> str:
+    """The rounds the benchmarks took: one number when they all took as many, else the
+    range and the median."""
+    if not counts:
+        return "no benchmark was measured on both sides"
+    low, high = min(counts), max(counts)
+    if low == high:
+        return f"each benchmark {_plural(low, 'round')}"
+    ordered = sorted(counts)
+    middle = len(ordered) // 2
+    median = (ordered[middle] + ordered[~middle]) / 2
+    return f"each benchmark {low} to {high} rounds (median {median:g})"
+
+
+def same_job_line(job: SameJob) -> str:
+    """Where the base came from in an A/B comparison: measured in this job, interleaved
+    with the head, in which order, for how many rounds and how long."""
+    groups = " ".join(job.order[i : i + 4] for i in range(0, min(len(job.order), ORDER_SHOWN), 4))
+    shown = groups + (" …" if len(job.order) > ORDER_SHOWN else "")
+    rounds = _plural(len(job.order) // 2, "round")
+    return (
+        f"Measured in this job: base and head interleaved, {rounds} in the order "
+        f"{code(shown, in_table=False)} (A base, B head); {_spread(job.rounds)}; "
+        f"{duration_text(job.seconds)} of measuring; stopped: {escape(job.stopped)}."
+    )
 
 
 def _key(c: Comparison) -> MetricKey:
@@ -306,14 +360,22 @@ def comment_markdown(
     tables, then the folds. Within `limit` characters the folds go first (each replaced
     by its one-line summary), so the headline, the base and the changes always stay."""
     extras = extras or CommentExtras()
-    head = [headline(baseline, comparisons, title), "", *baseline_lines(baseline)]
+    head = [headline(baseline, comparisons, title), ""]
+    if extras.same_job is not None:
+        head += [same_job_line(extras.same_job), ""]
+    head += baseline_lines(baseline)
     if baseline.run is None:
         return "\n".join(head) + "\n"
     g = _groups(comparisons)
+    noise = (
+        "are paired over the rounds, hold at every look (an always-valid sequential test)"
+        if extras.same_job is not None
+        else "include run-to-run noise"
+    )
     head += [
         "",
-        f"Intervals include run-to-run noise and are adjusted for the {len(comparisons)} "
-        "metrics compared (false-coverage rate 5%).",
+        f"Intervals {noise} and are adjusted for the {len(comparisons)} metrics compared "
+        "(false-coverage rate 5%).",
     ]
     for rows, name in (
         (g.regressions, "Regressions"),
