@@ -20,7 +20,13 @@ from perfci.compare import MIN_RUNS, Baseline, Comparison
 from perfci.config import Config
 from perfci.dashboard.naming import comparison_anchor
 from perfci.github.comment import COMMENT_LIMIT, MARKDOWN_LIMIT, comment_body
-from perfci.report.comment import CommentExtras, comment_markdown, sparkline
+from perfci.report.comment import (
+    CommentExtras,
+    SameJob,
+    comment_markdown,
+    duration_text,
+    sparkline,
+)
 from perfci.report.markdown import code
 from perfci.results import RunInfo
 from perfci.store import Store
@@ -343,3 +349,43 @@ def test_acknowledged_changes_are_marked_in_the_headline_and_their_row() -> None
     assert text.splitlines()[0].startswith("**perfci: 1 regression (1 acknowledged)**")
     row = next(line for line in text.splitlines() if "load_cpu_small" in line and "|" in line)
     assert row.endswith("| acknowledged: fp32 |")
+
+
+def test_a_same_job_comparison_says_how_it_was_measured_after_the_headline() -> None:
+    rows = seven()
+    job = SameJob("ABBABAAB" * 2 + "ABBA", (3, 10, 4, 4, 3, 10, 5), 252.4, "the 10-round limit")
+    text = comment_markdown(base(), rows, extras=CommentExtras(same_job=job))
+    lines = text.splitlines()
+    assert lines[0].startswith("**perfci: 1 regression**")  # the headline stays first
+    assert lines[2] == (
+        "Measured in this job: base and head interleaved, 10 rounds in the order "
+        "`ABBA BAAB ABBA BAAB ABBA` (A base, B head); each benchmark 3 to 10 rounds "
+        "(median 4); 4 min 12 s of measuring; stopped: the 10-round limit."
+    )
+    assert lines[4].startswith("Base: ")
+    assert "paired over the rounds, hold at every look" in text
+    html = Rendered(render(text))
+    visible = "".join(html.visible)
+    assert visible.index("perfci: 1 regression") < visible.index("Measured in this job")
+    assert "ABBA BAAB ABBA BAAB ABBA" in visible and html.tags.count("details") == 1
+    # a history comparison says nothing of rounds
+    assert "Measured in this job" not in comment_markdown(base(), rows)
+    assert "include run-to-run noise" in comment_markdown(base(), rows)
+
+
+def test_the_rounds_and_the_time_read_as_counted() -> None:
+    def line(job: SameJob) -> str:
+        return comment_markdown(base(), seven(), extras=CommentExtras(same_job=job)).splitlines()[2]
+
+    assert "each benchmark 3 rounds; 42 s of measuring" in line(
+        SameJob("ABBABA", (3, 3), 41.6, "every metric decided")
+    )
+    assert "1 round in the order `AB`" in line(SameJob("AB", (1,), 3, "the time budget"))
+    assert "3 to 6 rounds (median 4.5)" in line(SameJob("AB" * 6, (3, 4, 5, 6), 9, "x"))
+    long = line(SameJob("AB" * 40, (40,), 5000, "the 40-round limit"))
+    assert "`" + " ".join(["ABAB"] * 12) + " …`" in long and "1 h 23 min" in long
+    hostile = line(SameJob("AB", (1,), 1, "<img src=x> @octocat"))
+    assert "<img" not in hostile and "@octocat" not in hostile
+    assert [duration_text(s) for s in (0, 59.4, 60, 3599, 3600)] == [
+        "0 s", "59 s", "1 min 0 s", "59 min 59 s", "1 h 0 min",
+    ]  # fmt: skip
