@@ -1,0 +1,286 @@
+"""Base and head timed round by round in turn: two pytest processes of `perfci ab`, one
+per side, pass a turn over a socket so that one side's round follows the other's within
+milliseconds. A machine whose speed moves (a shared core, a thermal state, efficiency
+cores) moves on a scale of tens of milliseconds to seconds; rounds taken in turn see the
+same speed, so the ratio of the two sides' medians cancels it, where runs one after the
+other differ by the speed each happened to meet (20-70% a run on a shared 2-core
+machine, against 2-3% in turn, under load).
+
+The protocol, one line a message: each side first sends the benchmarks it collected
+(`L`); both then time the benchmarks they have in common in that order. Before a
+benchmark's rounds a side says where it is (`H i`); when both are at the same one, the
+leading side times a round and passes the turn (`T`), the other times one and passes it
+back, and so on; a side that ends its rounds says so (`D i`) and the other goes on alone,
+as it does once the other's session has ended (`E`).
+A benchmark one side never reaches (skipped, failed early) is timed alone by the other. A
+partner that stops answering ends the turns for the session, and the results say why.
+Only the timed rounds take turns; calibration and setup run side by side."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FD_ENV = "PERFCI_LOCKSTEP_FD"  # the inherited socket's file descriptor
+LEAD_ENV = "PERFCI_LOCKSTEP_LEAD"  # "1" on the side that times the first round
+CPU_ENV = "PERFCI_LOCKSTEP_CPU"  # both sides on one CPU: they meet the same speed
+ENDED = "the other side's process ended"
+TIMEOUT_S = 900.0  # longer than any round perfci's profiles time, conversions included
+
+
+class PartnerLost(Exception):
+    """The other side closed its end or stopped answering."""
+
+
+@dataclass
+class Report:
+    """What the turns achieved, written beside the results file for `perfci ab`."""
+
+    paired: list[str] = field(default_factory=list)
+    alone: list[str] = field(default_factory=list)
+    lost: str = ""
+
+    def write(self, results: Path) -> None:
+        path = sidecar(results)
+        path.write_text(json.dumps({"paired": self.paired, "alone": self.alone, "lost": self.lost}))
+
+
+def sidecar(results: Path) -> Path:
+    """Where a process's turn report lies, beside its results file."""
+    return results.with_name(results.name + ".lockstep.json")
+
+
+def read_report(results: Path) -> Report | None:
+    """A process's turn report, None when it wrote none (no turns were asked for)."""
+    path = sidecar(results)
+    if not path.is_file():
+        return None
+    doc = json.loads(path.read_text())
+    return Report(list(doc.get("paired", [])), list(doc.get("alone", [])), str(doc.get("lost", "")))
+
+
+class _Line:
+    """Line messages over a stream socket, with a deadline on every wait."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.sock.settimeout(TIMEOUT_S)
+        self.buffer = b""
+
+    def send(self, message: str) -> None:
+        try:
+            self.sock.sendall(message.encode() + b"\n")
+        except (BrokenPipeError, ConnectionResetError) as err:
+            raise PartnerLost(ENDED) from err
+        except OSError as err:
+            raise PartnerLost(f"the other side's end is closed ({err})") from err
+
+    def receive(self) -> str:
+        while b"\n" not in self.buffer:
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError as err:
+                raise PartnerLost(f"the other side sent nothing for {TIMEOUT_S:.0f} s") from err
+            except ConnectionResetError as err:
+                raise PartnerLost(ENDED) from err
+            except OSError as err:
+                raise PartnerLost(f"the other side's end is closed ({err})") from err
+            if not chunk:
+                raise PartnerLost(ENDED)
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode()
+
+
+class Turns:
+    """One side's end of the turns; every method is a no-op once the partner is lost."""
+
+    def __init__(self, sock: socket.socket, lead: bool) -> None:
+        self.line = _Line(sock)
+        self.lead = lead
+        self.common: list[str] = []
+        self.report = Report()
+        self.partner_at: int | None = None  # the benchmark the other side is at
+        self.current: int | None = None  # ours, while its rounds run
+        self.synced = False  # taking turns on the current benchmark
+        self.partner_done = False  # the other side ended the current benchmark's rounds
+
+    @classmethod
+    def from_environment(cls) -> Turns | None:
+        """The turns `perfci ab` asked for through the environment, else None."""
+        fd = os.environ.get(FD_ENV)
+        if not fd:
+            return None
+        sock = socket.socket(fileno=int(fd))
+        return cls(sock, os.environ.get(LEAD_ENV) == "1")
+
+    def _lose(self, err: PartnerLost) -> None:
+        self.report.lost = str(err)
+        self.synced = False
+
+    @property
+    def active(self) -> bool:
+        return not self.report.lost
+
+    def agree(self, benchmarks: Sequence[str]) -> None:
+        """Exchange the collected benchmarks; take turns on those both sides have, which
+        must come in the same order on both."""
+        if not self.active:
+            return
+        try:
+            self.line.send("L " + json.dumps(list(benchmarks)))
+            message = self.line.receive()
+        except PartnerLost as err:
+            self._lose(err)
+            return
+        theirs = json.loads(message[2:]) if message.startswith("L ") else []
+        shared = set(theirs)
+        mine = [b for b in benchmarks if b in shared]
+        if mine != [b for b in theirs if b in set(benchmarks)]:
+            self.report.lost = "the two sides collect their common benchmarks in another order"
+            return
+        self.common = mine
+
+    def begin(self, nodeid: str) -> None:
+        """Before a benchmark's rounds (and its warmup): wait until the other side is at
+        the same benchmark, or learn that it will not come, and wait for our turn."""
+        self.synced = self.partner_done = False
+        if not self.active or nodeid not in self.common:
+            self.current = None
+            return
+        index = self.common.index(nodeid)
+        self.current = index
+        try:
+            self.line.send(f"H {index}")
+            while self.partner_at is None or self.partner_at < index:
+                self._absorb(self.line.receive())
+            self.synced = self.partner_at == index
+            if self.synced and not self.lead:
+                self._await_turn()
+        except PartnerLost as err:
+            self._lose(err)
+
+    def passed(self) -> None:
+        """After each timed round: pass the turn and wait for ours."""
+        if not self.synced or self.partner_done:
+            return
+        try:
+            self.line.send("T")
+            self._await_turn()
+        except PartnerLost as err:
+            self._lose(err)
+
+    def end(self, nodeid: str) -> None:
+        """After a benchmark's rounds, whatever their outcome."""
+        if self.current is None or not self.active:
+            return
+        (self.report.paired if self.synced else self.report.alone).append(nodeid)
+        try:
+            self.line.send(f"D {self.current}")
+        except PartnerLost as err:
+            self._lose(err)
+        self.current, self.synced = None, False
+
+    def close(self) -> None:
+        """At the session's end: the other side times whatever it has left alone."""
+        if self.active:
+            with contextlib.suppress(PartnerLost):  # it ended first: nothing waits for this
+                self.line.send("E")
+        self.line.sock.close()
+
+    def _await_turn(self) -> None:
+        while True:
+            message = self.line.receive()
+            if message == "T":
+                return
+            self._absorb(message)
+            if self.partner_done:
+                return
+
+    def _absorb(self, message: str) -> None:
+        kind, _, value = message.partition(" ")
+        if kind == "H":
+            self.partner_at = int(value)
+        elif kind == "E":  # the other side's session ended: past every benchmark
+            self.partner_at = len(self.common)
+            self.partner_done = True
+        elif kind == "D":
+            if self.partner_at == int(value):
+                self.partner_at = None
+            if self.current == int(value):
+                self.partner_done = True
+        # a "T" outside a turn is one the other side passed before it learnt we had ended
+
+
+def attach(fixture: Any, nodeid: str, turns: Turns) -> None:
+    """Make pytest-benchmark's fixture take turns in its timed rounds: its statistics
+    object is made just before the warmup and the rounds, and updated after each round."""
+    make_stats = fixture._make_stats
+
+    def taking_turns(iterations: int) -> Any:
+        stats = make_stats(iterations)
+        update = stats.update
+
+        def update_in_turn(duration: float) -> None:
+            update(duration)
+            turns.passed()
+
+        stats.update = update_in_turn
+        turns.begin(nodeid)
+        return stats
+
+    fixture._make_stats = taking_turns
+
+
+def pin_cpu() -> None:
+    """Both sides on the CPU `perfci ab` chose, where the OS lets a process choose."""
+    cpu = os.environ.get(CPU_ENV)
+    if cpu and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(cpu)})
+
+
+class Hooks:
+    """The pytest hooks of one side's session, registered only when `perfci ab` asked
+    for turns (perfci.plugin loads this module as a plugin)."""
+
+    def __init__(self, turns: Turns, results: Path | None) -> None:
+        self.turns = turns
+        self.results = results
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # pytest-benchmark's fixture name: the tests that can time rounds, in run order
+        names = [i.nodeid for i in session.items if "benchmark" in getattr(i, "fixturenames", ())]
+        self.turns.agree(names)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        fixture = getattr(item, "funcargs", {}).get("benchmark")
+        if fixture is not None:
+            attach(fixture, item.nodeid, self.turns)
+        try:
+            return (yield)
+        finally:
+            self.turns.end(item.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        self.turns.close()
+        if self.results is not None:
+            self.turns.report.write(self.results)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    turns = Turns.from_environment()
+    if turns is None:
+        return
+    pin_cpu()
+    results = config.getoption("perfci_json", None)
+    hooks = Hooks(turns, Path(results) if results else None)
+    config.pluginmanager.register(hooks, "perfci-lockstep")
