@@ -16,8 +16,9 @@ from perfci.report.comment import CommentExtras, SameJob, comment_markdown
 def baseline_of(outcome: Outcome) -> Baseline:
     """The base said as it was measured: which commit, how many rounds, in what order."""
     base = outcome.rounds[-1][0]
+    how = "round by round in turn" if outcome.in_turn else "process by process"
     reason = (
-        f"commit {base.sha[:12]} measured in this job, interleaved with the head "
+        f"commit {base.sha[:12]} measured in this job, interleaved with the head {how} "
         f"({len(outcome.rounds)} round(s), order {outcome.order}; stopped at {outcome.stopped})"
     )
     return Baseline(base, reason, tuple(b for b, _ in reversed(outcome.rounds)))
@@ -50,4 +51,11 @@ def ab_section(outcome: Outcome) -> dict[str, Any]:
         "stopped": outcome.stopped,
         "elapsed_s": round(outcome.elapsed_s, 3),
         "rounds_per_benchmark": rounds_per_benchmark(outcome),
+        # benchmark runs whose rounds base and head took in turn, those one side timed
+        # alone, and why turns ended early in a process
+        "turns": {
+            "in_turn": outcome.in_turn,
+            "alone": outcome.alone,
+            "lost": list(outcome.turns_lost),
+        },
     }

@@ -2,18 +2,24 @@
 a process, alternating in a counterbalanced order (ABBA BAAB …), until every metric is
 decided or the rounds or the time run out.
 
-A round is one base run and one head run, adjacent in time, so that what drifts on the
-machine (heat, a background job) falls on both sides alike and cancels in their ratio
-(`perfci.ab.paired`). After `min_rounds`, only the benchmarks still undecided run again,
-named by their test functions' node ids. The runs are returned to the caller, which
+A round is one base run and one head run, side by side in time: by default both processes
+run at once on one CPU and take turns round by round (`perfci.measure.lockstep`), so that
+what moves the machine's speed, from a shared core's tens of milliseconds to heat and
+background jobs, falls on both sides alike and cancels in their ratio
+(`perfci.ab.paired`); with `turns` off they run one after the other. After
+`min_rounds`, only the benchmarks still undecided run again, named by their test
+functions' node ids. The runs are returned to the caller, which
 stores them (trigger `ab`) only once the comparison is complete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from perfci.ab.paired import compare_rounds, undecided
 from perfci.ab.worktree import Side, rerun_selection
 from perfci.compare import Comparison, ResultsFile
 from perfci.config import Config
+from perfci.measure import lockstep
 from perfci.results import canonical_params
 from perfci.store.importers import load_results_file
 
@@ -54,6 +61,7 @@ class Plan:
     min_effect: float | None = None
     # which comparisons must be decided before measuring stops (None: every gating one)
     decides: Callable[[Comparison], bool] | None = None
+    turns: bool = True  # both sides at once, round by round in turn; else one after the other
 
 
 @dataclass
@@ -66,6 +74,11 @@ class Outcome:
     comparisons: list[Comparison] = field(default_factory=list)
     elapsed_s: float = 0.0
     stopped: str = ""  # why measuring ended: decided, max rounds, budget
+    # what taking turns achieved: benchmark runs timed in turn, timed alone, and why turns
+    # ended early in a process (empty when the sides ran one after the other)
+    in_turn: int = 0
+    alone: int = 0
+    turns_lost: list[str] = field(default_factory=list)
 
     def rounds_of(self, c: Comparison) -> int:
         """How many rounds measured the benchmark of `c` on both sides."""
@@ -120,11 +133,66 @@ def _measure(side: Side, results: Path, plan: Plan, selection: Sequence[str]) ->
     done = subprocess.run(
         command, cwd=side.root, env=side.env, capture_output=True, text=True, check=False
     )
+    return _collect(side, results, done.returncode, done.stdout + done.stderr)
+
+
+def _shared_cpu() -> int | None:
+    """The CPU both sides share while they take turns: the last one this process may use
+    (the first takes most interrupts). None where the OS lets no process choose."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    return max(os.sched_getaffinity(0))
+
+
+def _measure_in_turn(
+    sides: Sequence[tuple[Side, Path]], lead: str, plan: Plan, selection: Sequence[str]
+) -> tuple[list[ResultsFile], list[lockstep.Report]]:
+    """Both sides' processes at once, joined by a socket, taking turns round by round;
+    `lead`: the name of the side that times the first round."""
+    ends = socket.socketpair()
+    cpu = _shared_cpu()
+    running = []
+    with contextlib.ExitStack() as stack:
+        for (side, results), end in zip(sides, ends, strict=True):
+            env = {
+                **side.env,
+                lockstep.FD_ENV: str(end.fileno()),
+                lockstep.LEAD_ENV: "1" if side.name == lead else "0",
+            }
+            if cpu is not None:
+                env[lockstep.CPU_ENV] = str(cpu)
+            # a file, not a pipe: a pipe left unread could stall a side in mid-turn
+            log = stack.enter_context(tempfile.TemporaryFile())
+            command = _command(side.python, results, plan.profile, selection)
+            process = subprocess.Popen(
+                command, cwd=side.root, env=env, pass_fds=[end.fileno()], stdout=log, stderr=log
+            )
+            running.append((side, results, process, log))
+            end.close()
+        try:
+            codes = [process.wait() for _, _, process, _ in running]
+        finally:  # interrupted: neither side outlives the comparison
+            for _, _, process, _ in running:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        reports = [r for _, results, _, _ in running if (r := lockstep.read_report(results))]
+        for _, results, _, _ in running:
+            lockstep.sidecar(results).unlink(missing_ok=True)
+        files = []
+        for (side, results, _, log), code in zip(running, codes, strict=True):
+            log.seek(0)
+            files.append(_collect(side, results, code, log.read().decode(errors="replace")))
+    return files, reports
+
+
+def _collect(side: Side, results: Path, code: int, output: str) -> ResultsFile:
+    """A side's results file, checked and rewritten as the A/B run it is stored as."""
     if not results.is_file():
-        last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+        last = output.strip().splitlines()[-1:] or ["no output"]
         raise ABError(
             f"the {side.name} side ({side.sha[:12]}) wrote no results: pytest exited "
-            f"{done.returncode}: {last[0][:200]}"
+            f"{code}: {last[0][:200]}"
         )
     result = load_results_file(results)
     commit = result.commit
@@ -158,11 +226,18 @@ def run_ab(
         opener = PATTERN[index % len(PATTERN)]
         pair: dict[str, ResultsFile] = {}
         round_started = time.monotonic()
-        for letter in (opener, "B" if opener == "A" else "A"):
-            side = base if letter == "A" else head
-            path = out / f"round-{index + 1:02d}-{side.name}.json"
-            pair[side.name] = _measure(side, path, plan, selection)
-            outcome.order += letter
+        paths = [(side, out / f"round-{index + 1:02d}-{side.name}.json") for side in (base, head)]
+        if plan.turns:
+            lead = base.name if opener == "A" else head.name
+            files, reports = _measure_in_turn(paths, lead, plan, selection)
+            pair = {side.name: f for (side, _), f in zip(paths, files, strict=True)}
+            _count_turns(outcome, reports)
+            outcome.order += opener + ("B" if opener == "A" else "A")
+        else:
+            for letter in (opener, "B" if opener == "A" else "A"):
+                side, path = paths[0] if letter == "A" else paths[1]
+                pair[side.name] = _measure(side, path, plan, selection)
+                outcome.order += letter
         durations.append(time.monotonic() - round_started)
         outcome.rounds.append((pair["base"], pair["head"]))
         outcome.comparisons = judge_rounds(outcome.rounds, config, head.sha, plan.min_effect)
@@ -185,6 +260,16 @@ def run_ab(
     else:
         outcome.stopped = round_limit(plan.max_rounds)
     return outcome
+
+
+def _count_turns(outcome: Outcome, reports: Sequence[lockstep.Report]) -> None:
+    """Add one round's turn reports (one a side; a benchmark counts once, from base's)."""
+    if reports:
+        outcome.in_turn += len(reports[0].paired)
+        outcome.alone += len(reports[0].alone)
+    for report in reports:
+        if report.lost and report.lost not in outcome.turns_lost:
+            outcome.turns_lost.append(report.lost)
 
 
 def judge_rounds(

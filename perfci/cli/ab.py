@@ -57,6 +57,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run a round's two processes one after the other, not at once taking turns "
+        "round by round on one CPU",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         metavar="DIR",
@@ -77,7 +83,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         raise UsageError(f"--budget: {exc}") from None
     return Plan(
         tuple(args.pytest_args or ()), args.profile, args.min_rounds, args.max_rounds, budget,
-        args.min_effect,
+        args.min_effect, turns=not args.sequential,
     )  # fmt: skip
 
 
