@@ -57,8 +57,11 @@ def perfci(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    return slower_kernel_repo(tmp_path / "repo")
+
+
+def slower_kernel_repo(repo: Path) -> Path:
     """Three commits: the suite, a README-only change, then kernel() doing twice the work."""
-    repo = tmp_path / "repo"
     (repo / "suites").mkdir(parents=True)
     (repo / "suites" / "test_work.py").write_text(SUITE)
     (repo / "work.py").write_text(WORK.format(factor=1))

@@ -93,7 +93,7 @@ def test_the_comment_is_the_rounds_judged_again_never_the_folders_report(tmp_pat
     assert "`test_gemm`" in lines[1] and "evil.example" not in body and PLANTED not in body
     assert lines[3] == (
         "Measured in this job: base and head interleaved, 4 rounds in the order "
-        "`ABBA BAAB` (A base, B head); each benchmark 4 rounds; 2 min 3 s of measuring, "
+        "`ABBA BAAB` (A base, B head); each benchmark 4 rounds; 2 min 3 s of measuring; "
         "stopped: every metric decided."
     )
     assert f"Base: commit {BASE[:12]}, machine `mini-1`." in body

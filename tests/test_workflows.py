@@ -200,6 +200,82 @@ def test_perfci_data_pushes_from_two_jobs_both_land(tmp_path: Path) -> None:
     assert files == ["pulls/b.json", "runs/a.json", "runs/c.json"]
 
 
+def action_step(action: str, name: str) -> dict[str, Any]:
+    """One step of a composite action, by its name."""
+    doc = yaml.safe_load((GITHUB / "actions" / action / "action.yml").read_text())
+    (step,) = [s for s in doc["runs"]["steps"] if s.get("name") == name]
+    return dict(step)
+
+
+def test_pull_requests_measure_base_and_head_in_the_same_job_by_default() -> None:
+    doc = yaml.safe_load((GITHUB / "actions" / "perfci" / "action.yml").read_text())
+    assert doc["inputs"]["compare"]["default"] == "ab"
+    setup = action_step("perfci", "Install perfci and choose the store")
+    assert 'case "$COMPARE" in ab|history) ;; *)' in setup["run"]
+    # in A/B mode the comparison measures both sides; no separate run of the head
+    run_step = action_step("perfci", "Run the suites")
+    assert run_step["if"] == "inputs.mode != 'pr' || inputs.compare == 'history'"
+    compare = action_step("perfci", "Compare")
+    script = compare["run"].replace("\\\n", " ")
+    (ab,) = [c for c in commands(script, "$PERFCI") if c[1] == "ab"]
+    assert ab[:6] == ["$PERFCI", "ab", "--base", "$base", "--head", "$HEAD_SHA"]
+    # every round's file and the manifest in the uploaded folder; the gate as compare's
+    assert ab[ab.index("--results") + 1] == "$out" and "--fail-on-regression" in ab
+    assert ab[ab.index("--format") + 1] == "markdown"
+    assert 'elif [ "$MODE" = pr ] && [ "$COMPARE" = ab ]; then' in script
+    (history,) = [c for c in commands(script, "$PERFCI") if c[1] == "compare"]
+    assert history[:4] == ["$PERFCI", "compare", "--base", "$base"]
+    assert compare["env"]["MERGE_BASE"] == "${{ steps.context.outputs.merge_base }}"
+    # perf-pr asks for A/B and fetches the history that holds the merge-base
+    (job,) = workflow("perf-pr.yml")["jobs"].values()
+    (checkout,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0
+    (action,) = [s for s in steps(job) if s.get("uses") == "./.github/actions/perfci"]
+    assert action["with"] == {"mode": "pr", "compare": "ab"}
+
+
+def test_the_ab_compare_step_leaves_what_perf_comment_judges_again(tmp_path: Path) -> None:
+    """The action's Compare step, its very bash, in A/B mode on a real repository whose
+    head doubles a kernel's work: the gate, the report, and a folder from which the
+    trusted `perfci comment --results` finds the regression again."""
+    from test_ab_command import git, slower_kernel_repo
+
+    repo = slower_kernel_repo(tmp_path / "repo")
+    base, head = git(repo, "rev-parse", "HEAD~1"), git(repo, "rev-parse", "HEAD")
+    temp, output = tmp_path / "runner-temp", tmp_path / "github-output"
+    (temp / "perfci-out").mkdir(parents=True)
+    output.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PERFCI_"))}
+    env.pop("CI", None)
+    env.update(
+        PERFCI=tool("perfci"), PERFCI_DB=f"sqlite:///{tmp_path / 'pr.db'}", MODE="pr",
+        COMPARE="ab", PROFILE="quick", PYTEST_ARGS="suites/test_work.py::test_kernel",
+        BUDGET="5m", HEAD_SHA=head,
+        MERGE_BASE=base, PR_NUMBER="42", BEFORE="", RUNNER_TEMP=str(temp),
+        GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+    )  # fmt: skip
+    script = action_step("perfci", "Compare")["run"]
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    out = temp / "perfci-out"
+    assert outputs == {"report": f"{out}/report.md", "results": str(out), "gate": "1"}
+    report = (out / "report.md").read_text()
+    assert report.startswith("**perfci: ") and "Measured in this job" in report
+    names = {p.name for p in out.iterdir()}
+    assert {"ab.json", "round-01-base.json", "round-01-head.json", "pr-number"} <= names
+    judged = subprocess.run(
+        [tool("perfci"), "comment", "--results", str(out), "--pr", "42", "--head-sha", head,
+         "--base", base, "--dry-run"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert judged.returncode == 0, judged.stderr
+    first = judged.stdout.splitlines()[1]
+    assert first.startswith("**perfci: ") and "regression" in first and "test_kernel" in first
+
+
 def workflow(name: str) -> dict[str, Any]:
     doc: dict[Any, Any] = yaml.safe_load((GITHUB / "workflows" / name).read_text())
     doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads a bare `on` as true

@@ -24,7 +24,7 @@ from perfci.ab.session import DECIDED, OUT_OF_TIME, TRIGGER, Outcome, judge_roun
 from perfci.compare import ResultsFile
 from perfci.config import Config
 from perfci.limits import LimitError, check_text
-from perfci.results import ResultsError, is_sha
+from perfci.results import ResultsError, RunResult, is_sha
 from perfci.store.importers import load_results_file
 
 MANIFEST = "ab.json"
@@ -206,14 +206,20 @@ def _check(m: Manifest, where: str) -> None:
         raise ResultsError(f"{where}: elapsed_s must be between 0 and {MAX_SECONDS:.0f} seconds")
 
 
-def _round_file(path: Path, sha: str, side: str) -> ResultsFile:
-    """One round's results file: a plain file, an A/B run of `sha`."""
+def load_plain_results(path: Path) -> RunResult:
+    """The results file `path` of a folder read as data: a plain file (no link), parsed
+    and checked; ResultsError with one line otherwise."""
     if path.is_symlink() or not path.is_file():
         raise ResultsError(f"{path}: not a plain file")
     try:
-        result = load_results_file(path)
+        return load_results_file(path)
     except RecursionError:
         raise ResultsError(f"{path}: nested too deeply to be a results file") from None
+
+
+def _round_file(path: Path, sha: str, side: str) -> ResultsFile:
+    """One round's results file: a plain file, an A/B run of `sha`."""
+    result = load_plain_results(path)
     found = result.commit.sha if result.commit else None
     if result.run.trigger != TRIGGER or found != sha:
         raise ResultsError(

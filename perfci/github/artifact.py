@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfci.ab.manifest import ABResults, is_ab_folder, read_ab_results
+from perfci.ab.manifest import ABResults, is_ab_folder, load_plain_results, read_ab_results
 from perfci.dashboard.naming import slug
 from perfci.results import ResultsError, RunResult
-from perfci.store.importers import load_results_file
 
 PULLS = "pulls"  # on perfci-data, next to main's runs/: pulls/<number>/<head sha>-<name>.json
 
@@ -43,12 +42,7 @@ def read_pull_results(artifact: Path, number: int, head_sha: str) -> PullResults
         raise ResultsError(f"no results files (*.json) in {artifact}")
     files = []
     for path in paths:
-        if path.is_symlink() or not path.is_file():
-            raise ResultsError(f"{path}: not a plain file")
-        try:
-            result = load_results_file(path)
-        except RecursionError:
-            raise ResultsError(f"{path}: nested too deeply to be a results file") from None
+        result = load_plain_results(path)
         run = result.run
         sha = result.commit.sha if result.commit else None
         if run.trigger != "pull_request" or run.pr_number != number or sha != head_sha:
