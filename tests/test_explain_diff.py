@@ -51,9 +51,21 @@ def test_a_change_beyond_the_sides_spread_is_a_change_and_leads() -> None:
     mm, add = d.changes[0], d.changes[1]
     assert (mm.name, mm.status) == ("mm", "changed")
     assert mm.delta_s == pytest.approx(0.0049)  # per call: 15.1 ms - 10.2 ms
-    assert mm.noise_s == pytest.approx(max(0.0004, 0.02 * 0.01625))
+    # its own spread (0.4 ms a call on base) is under the total's (0.5 ms on base)
+    assert mm.noise_s == pytest.approx(0.0005) and d.noise_s == pytest.approx(0.0005)
     assert add.status == "within_noise" and not d.within_noise
     assert d.clock == "cpu" and d.delta_s == pytest.approx(0.016125 - 0.01125)
+
+
+def test_an_entry_within_the_totals_spread_is_within_noise() -> None:
+    """One small operator that is steady on each side but apart between them, while the
+    whole profile swings more than that from segment to segment: not named."""
+    base = [seg(mm=(0.100, 10), relu=(0.020, 10)), seg(mm=(0.160, 10), relu=(0.021, 10))]
+    head = [seg(mm=(0.150, 10), relu=(0.005, 10)), seg(mm=(0.100, 10), relu=(0.006, 10))]
+    d = diff_segments("torch", base, head)
+    relu = next(c for c in d.changes if c.name == "relu")
+    assert relu.delta_s == pytest.approx(-0.0015) and relu.status == "within_noise"
+    assert relu.noise_s == pytest.approx(0.0181 - 0.012) and d.within_noise
 
 
 def test_a_change_within_the_spread_is_within_noise_and_so_is_the_diff() -> None:
@@ -87,6 +99,19 @@ def test_segments_of_different_lengths_compare_per_call() -> None:
     head = [seg(4, mm=(0.04, 4)), seg(6, mm=(0.06, 6))]
     d = diff_segments("torch", base, head)
     assert d.changes[0].delta_s == pytest.approx(0.0) and d.within_noise
+
+
+def test_a_cuda_kernel_is_listed_but_its_time_counted_once() -> None:
+    """A kernel's device time is already its launching operator's self device time."""
+
+    def cuda(extra: float) -> Segment:
+        mm = OpStat("aten::mm", "operator", 10, 0.001, 0.010 + extra)
+        kernel = OpStat("sm90_gemm", "kernel", 10, 0.0, 0.010 + extra)
+        return Segment(10, (mm, kernel))
+
+    d = diff_segments("torch", [cuda(0.0), cuda(0.0001)], [cuda(0.010), cuda(0.0101)])
+    assert d.clock == "device" and d.base_total_s == pytest.approx(0.001005)
+    assert {c.name: c.status for c in d.changes} == {"aten::mm": "changed", "sm90_gemm": "changed"}
 
 
 def test_an_mps_fallback_is_a_device_move() -> None:

@@ -46,27 +46,19 @@ def plan_ops(plan: Any, prefix: str = "") -> tuple[OpStat, ...]:
                 name = op.outputs[0].name if op.outputs else f"op_{index}"
                 usage = plan.get_compute_device_usage_for_mlprogram_operation(op)
                 cost = plan.get_estimated_cost_for_mlprogram_operation(op)
-                ops.append(
-                    OpStat(
-                        name=f"{where}{name}",
-                        kind=f"operation:{op.operator_name}",
-                        calls=1,
-                        device=device_name(usage.preferred_compute_device) if usage else None,
-                        cost=float(cost.weight) if cost is not None else None,
-                    )
-                )
+                weight = float(cost.weight) if cost is not None else None
+                ops.append(_op(f"{where}{name}", f"operation:{op.operator_name}", usage, weight))
     elif structure.neuralnetwork is not None:
         for layer in structure.neuralnetwork.layers:
             usage = plan.get_compute_device_usage_for_neuralnetwork_layer(layer)
-            ops.append(
-                OpStat(
-                    name=f"{prefix}{layer.name}",
-                    kind=f"layer:{layer.type}",
-                    calls=1,
-                    device=device_name(usage.preferred_compute_device) if usage else None,
-                )
-            )
+            ops.append(_op(f"{prefix}{layer.name}", f"layer:{layer.type}", usage, None))
     return tuple(ops)
+
+
+def _op(name: str, kind: str, usage: Any, cost: float | None) -> OpStat:
+    """An operation as the plan has it: `usage` an MLComputePlanDeviceUsage or None."""
+    device = device_name(usage.preferred_compute_device) if usage is not None else None
+    return OpStat(name=name, kind=kind, calls=1, device=device, cost=cost)
 
 
 def _operations(block: Any) -> Iterator[Any]:

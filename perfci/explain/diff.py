@@ -4,10 +4,13 @@ moved to another device, sorted by its share of the change in total time.
 
 Every figure is per benchmark call: a segment's totals divided by its calls, averaged
 over the side's segments. Noise is measured, not assumed: each side has several
-segments (two halves per process, in more than one process), and an entry's noise bound
-is the larger of the two sides' spread between their segments (max minus min) and a
-floor of `FLOOR_SHARE` of the section's time per call, below which no profiler's
-figures are worth naming. A time change within that bound is `within_noise`. Calls and
+segments (two halves per process, in more than one process). The section's noise is the
+larger of the two sides' spread (max minus min) of its total time per call, and at
+least `FLOOR_SHARE` of that total; an entry's noise bound is the larger of its own
+spread on either side and the section's noise, since a change smaller than the whole
+profile's run-to-run spread cannot be told apart from it (and one operator's process
+to process swings, which two processes a side cannot pin down, hide below it). A time
+change within that bound is `within_noise`. Calls and
 devices are counted, not timed: they change when the two sides' segments do not overlap.
 A Core ML plan is a decision, not a measurement: it compares exactly. A diff whose every
 entry and whose total are within noise says so (`within_noise`). Nothing here touches a
@@ -176,6 +179,12 @@ def _time(op: OpStat | None, clock: str | None) -> float:
     return value or 0.0
 
 
+def _total(seg: Segment, clock: str | None) -> float:
+    """A segment's time per call. A kernel's time is in the self device time of the
+    operator that launched it, so kernels are not counted again."""
+    return sum(_time(op, clock) for op in seg.ops if op.kind != "kernel") / seg.calls
+
+
 def _spread(values: Sequence[float]) -> float:
     return max(values) - min(values) if len(values) > 1 else 0.0
 
@@ -189,12 +198,13 @@ def diff_segments(tool: str, base: Sequence[Segment], head: Sequence[Segment]) -
     clock = _clock([*base, *head], tool)
     tables_b = [{op.name: op for op in seg.ops} for seg in base]
     tables_h = [{op.name: op for op in seg.ops} for seg in head]
-    totals_b = [sum(_time(op, clock) for op in seg.ops) / seg.calls for seg in base]
-    totals_h = [sum(_time(op, clock) for op in seg.ops) / seg.calls for seg in head]
+    totals_b = [_total(seg, clock) for seg in base]
+    totals_h = [_total(seg, clock) for seg in head]
     floor = FLOOR_SHARE * max(_mean(totals_b), _mean(totals_h))
+    total_noise = max(_spread(totals_b), _spread(totals_h), floor)
     names = list(dict.fromkeys([n for t in tables_h for n in t] + [n for t in tables_b for n in t]))
     changes = [
-        _change(name, tables_b, tables_h, base, head, clock, floor, tool in _EXACT)
+        _change(name, tables_b, tables_h, base, head, clock, total_noise, tool in _EXACT)
         for name in names
     ]
     changes.sort(key=_contribution)
@@ -203,7 +213,6 @@ def diff_segments(tool: str, base: Sequence[Segment], head: Sequence[Segment]) -
         within = not any(c.status in ("new", "vanished", "changed") for c in changes)
         return SectionDiff(tool, None, None, None, None, len(base), len(head), within,
                            tuple(changes))  # fmt: skip
-    total_noise = max(_spread(totals_b), _spread(totals_h), floor)
     total_delta = _mean(totals_h) - _mean(totals_b)
     within = abs(total_delta) <= total_noise and not any(
         c.status in ("new", "vanished", "changed") for c in changes
@@ -230,7 +239,7 @@ def _change(
     base: Sequence[Segment],
     head: Sequence[Segment],
     clock: str | None,
-    floor: float,
+    section_noise: float,
     exact: bool,
 ) -> Change:
     ops_b = [t.get(name) for t in tables_b]
@@ -247,7 +256,7 @@ def _change(
     cost_b = _mean([op.cost for op in seen_b if op.cost is not None] or [0.0]) if seen_b else None
     cost_h = _mean([op.cost for op in seen_h if op.cost is not None] or [0.0]) if seen_h else None
     delta = _mean(times_h) - _mean(times_b) if clock is not None else None
-    noise = max(_spread(times_b), _spread(times_h), floor) if clock is not None else None
+    noise = max(_spread(times_b), _spread(times_h), section_noise) if clock is not None else None
     if not seen_b and len(seen_h) == len(ops_h):
         status = "new"
     elif not seen_h and len(seen_b) == len(ops_b):

@@ -2,7 +2,8 @@
 fell back to the CPU.
 
 Per operator: self CPU time, self device time (CUDA kernels; MPS has no profiler
-activity, so there it is CPU time only), calls and the input shapes recorded. The first
+activity, so there it is CPU time only), calls and the input shapes recorded; on CUDA
+each kernel too (kind `kernel`), which names what the device ran. The first
 segment is exported as a Chrome trace (`torch-trace.json`, which Perfetto and
 chrome://tracing open).
 
@@ -27,6 +28,8 @@ from perfci.explain.python_funcs import split
 FALLBACK = re.compile(r"The operator '([^']+)' is not currently supported on the MPS backend")
 FALLBACK_DEVICE = "CPU (MPS fallback)"
 SHAPES_KEPT = 3  # distinct input shapes kept per operator
+# The profiler's own bookkeeping (CUPTI's buffers), not the benchmark's work.
+PROFILER_EVENTS = frozenset({"Activity Buffer Request"})
 
 
 def collect(call: Callable[[], Any], calls: int, trace_dir: Path, device: str) -> Section:
@@ -78,11 +81,15 @@ def _ops(prof: Any, fell_back: set[str]) -> tuple[OpStat, ...]:
             seen.append(text)
     ops = []
     for event in prof.key_averages():
+        if event.key in PROFILER_EVENTS:
+            continue
         device_us = _device_us(event)
         ops.append(
             OpStat(
                 name=event.key,
-                kind="operator",
+                # A CUDA kernel is listed on its own too, its time already in the self
+                # device time of the operator that launched it: the diff counts it once.
+                kind="operator" if str(event.device_type) == "DeviceType.CPU" else "kernel",
                 calls=int(event.count),
                 self_cpu_s=float(event.self_cpu_time_total) / 1e6,
                 self_device_s=None if device_us is None else device_us / 1e6,
