@@ -19,6 +19,7 @@ COMMANDS = (
     "run",
     "ab",
     "bisect",
+    "explain",
     "ingest",
     "compare",
     "detect",
