@@ -12,8 +12,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from perfci.measure.lockstep import FD_ENV, LEAD_ENV, read_report
 
 BENCH = """
@@ -150,7 +148,6 @@ def test_sides_that_order_their_benchmarks_differently_run_without_turns(tmp_pat
     assert report is not None and "order" in report.lost and not report.paired, report
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
 def test_no_turns_without_the_socket(tmp_path: Path) -> None:
     root = _project(tmp_path / "solo")
     env = {**os.environ, "SIDE": "s", "ORDER_LOG": str(tmp_path / "order.log")}

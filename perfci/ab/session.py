@@ -3,7 +3,7 @@ a process, alternating in a counterbalanced order (ABBA BAAB …), until every m
 decided or the rounds or the time run out.
 
 A round is one base run and one head run, side by side in time: by default both processes
-run at once on one CPU and take turns round by round (`perfci.measure.lockstep`), so that
+run at once and take turns round by round (`perfci.measure.lockstep`), so that
 what moves the machine's speed, from a shared core's tens of milliseconds to heat and
 background jobs, falls on both sides alike and cancels in their ratio
 (`perfci.ab.paired`); with `turns` off they run one after the other. After
@@ -136,21 +136,12 @@ def _measure(side: Side, results: Path, plan: Plan, selection: Sequence[str]) ->
     return _collect(side, results, done.returncode, done.stdout + done.stderr)
 
 
-def _shared_cpu() -> int | None:
-    """The CPU both sides share while they take turns: the last one this process may use
-    (the first takes most interrupts). None where the OS lets no process choose."""
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    return max(os.sched_getaffinity(0))
-
-
 def _measure_in_turn(
     sides: Sequence[tuple[Side, Path]], lead: str, plan: Plan, selection: Sequence[str]
 ) -> tuple[list[ResultsFile], list[lockstep.Report]]:
     """Both sides' processes at once, joined by a socket, taking turns round by round;
     `lead`: the name of the side that times the first round."""
     ends = socket.socketpair()
-    cpu = _shared_cpu()
     running = []
     with contextlib.ExitStack() as stack:
         for (side, results), end in zip(sides, ends, strict=True):
@@ -159,8 +150,6 @@ def _measure_in_turn(
                 lockstep.FD_ENV: str(end.fileno()),
                 lockstep.LEAD_ENV: "1" if side.name == lead else "0",
             }
-            if cpu is not None:
-                env[lockstep.CPU_ENV] = str(cpu)
             # a file, not a pipe: a pipe left unread could stall a side in mid-turn
             log = stack.enter_context(tempfile.TemporaryFile())
             command = _command(side.python, results, plan.profile, selection)

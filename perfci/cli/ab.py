@@ -60,7 +60,7 @@ def register(sub: Any) -> None:
         "--sequential",
         action="store_true",
         help="run a round's two processes one after the other, not at once taking turns "
-        "round by round on one CPU",
+        "round by round",
     )
     parser.add_argument(
         "--results",

@@ -31,7 +31,6 @@ import pytest
 
 FD_ENV = "PERFCI_LOCKSTEP_FD"  # the inherited socket's file descriptor
 LEAD_ENV = "PERFCI_LOCKSTEP_LEAD"  # "1" on the side that times the first round
-CPU_ENV = "PERFCI_LOCKSTEP_CPU"  # both sides on one CPU: they meet the same speed
 ENDED = "the other side's process ended"
 TIMEOUT_S = 900.0  # longer than any round perfci's profiles time, conversions included
 
@@ -240,13 +239,6 @@ def attach(fixture: Any, nodeid: str, turns: Turns) -> None:
     fixture._make_stats = taking_turns
 
 
-def pin_cpu() -> None:
-    """Both sides on the CPU `perfci ab` chose, where the OS lets a process choose."""
-    cpu = os.environ.get(CPU_ENV)
-    if cpu and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(cpu)})
-
-
 class Hooks:
     """The pytest hooks of one side's session, registered only when `perfci ab` asked
     for turns (perfci.plugin loads this module as a plugin)."""
@@ -280,7 +272,6 @@ def pytest_configure(config: pytest.Config) -> None:
     turns = Turns.from_environment()
     if turns is None:
         return
-    pin_cpu()
     results = config.getoption("perfci_json", None)
     hooks = Hooks(turns, Path(results) if results else None)
     config.pluginmanager.register(hooks, "perfci-lockstep")
