@@ -202,3 +202,38 @@ def test_mlx_suite_on_cuda_records_tf32_and_checks_at_it(tmp_path: Path) -> None
 def test_mlx_float32_made_exact_is_recorded_as_float32(tmp_path: Path) -> None:
     params = _mlx_gemm_on_fake_cuda(tmp_path, {"MLX_ENABLE_TF32": "0"})
     assert params["float32"]["matmul_precision"] == "float32"
+
+
+CONV_PROBE = """
+import json, sys
+import torch
+exec(sys.argv[1])
+from perfci.backends.torch import cuda_conv_precision
+print(json.dumps(cuda_conv_precision(torch)))
+"""
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("switch", "expected"),
+    [
+        ("pass", "tf32"),  # cuDNN's default, unlike matmul's: float32 convolutions on TF32
+        ("torch.backends.cudnn.allow_tf32 = False", "float32"),
+        ("torch.backends.cudnn.conv.fp32_precision = 'ieee'", "float32"),
+        ("torch.backends.cudnn.conv.fp32_precision = 'tf32'", "tf32"),
+    ],
+)
+def test_torch_convolutions_on_cuda_name_cudnns_switch(switch: str, expected: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", CONV_PROBE, switch],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
+
+
+def test_a_tf32_convolution_is_checked_at_tf32() -> None:
+    assert precision({"dtype": "float32", "conv_precision": "tf32"}) == "tf32"
+    assert precision({"dtype": "float32", "conv_precision": "float32"}) == "float32"
+    both = {"dtype": "float32", "matmul_precision": "float32", "conv_precision": "tf32"}
+    assert precision(both) == "tf32"

@@ -21,7 +21,9 @@ from perfci.results import canonical_params
 
 # How a workload runs, not what it is: the backend, its device (Core ML: compute units),
 # the GPU's model, eager or compiled, and the precision float32 products really use.
-BACKEND_PARAMS = ("backend", "device", "gpu", "units", "mode", "matmul_precision")
+BACKEND_PARAMS = (
+    "backend", "device", "gpu", "units", "mode", "matmul_precision", "conv_precision",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,17 @@ def cuda_matmul_precision(torch: Any) -> str:
     return "tf32" if reduced or bool(matmul.allow_tf32) else "float32"
 
 
+def cuda_conv_precision(torch: Any) -> str:
+    """What float32 convolutions on CUDA compute in: cuDNN's TF32 switch is on by default
+    (`torch.backends.cudnn.conv.fp32_precision = "tf32"`, or the older
+    `torch.backends.cudnn.allow_tf32`), unlike the matmul one."""
+    cudnn = torch.backends.cudnn
+    current = getattr(getattr(cudnn, "conv", None), "fp32_precision", None)
+    if current is not None:  # torch 2.9+; the older switch raises once this one is set
+        return "tf32" if current == "tf32" else "float32"
+    return "tf32" if bool(cudnn.allow_tf32) else "float32"
+
+
 class TorchBackend:
     name = "torch"
 
@@ -112,3 +123,9 @@ class TorchBackend:
         if dtype != "float32" or self._kind != "cuda":
             return None
         return cuda_matmul_precision(self._torch)
+
+    def conv_precision(self, dtype: str) -> str | None:
+        """As `matmul_precision`, for convolutions (cuDNN has a switch of its own)."""
+        if dtype != "float32" or self._kind != "cuda":
+            return None
+        return cuda_conv_precision(self._torch)

@@ -15,6 +15,8 @@ def test_resnet50(perf, batch: int) -> None:
 
     width, size = resnet.WIDTH[perf.profile], resnet.RESOLUTION[perf.profile]
     perf.param(batch=batch, width=width, resolution=size)
+    if conv := backend.conv_precision("float32"):  # CUDA: cuDNN's TF32 is on by default
+        perf.param(conv_precision=conv)
     model = resnet.resnet50(width)
     images = resnet.images(batch, size)
     with torch.inference_mode():

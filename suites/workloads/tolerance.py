@@ -30,10 +30,13 @@ EPS = {
 
 
 def precision(params: Mapping[str, Any]) -> str:
-    """The precision a benchmark's matrix products compute in, which its check allows
-    for: the recorded `matmul_precision` (tf32 for float32 on TF32 tensor cores) where
-    the backend named one, else the dtype."""
-    return str(params.get("matmul_precision") or params["dtype"])
+    """The precision a benchmark's products compute in, which its check allows for: tf32
+    when its recorded `matmul_precision` or `conv_precision` says float32 ran on TF32
+    tensor cores, else the recorded precision, else the dtype."""
+    named = [params.get(k) for k in ("matmul_precision", "conv_precision")]
+    if "tf32" in named:
+        return "tf32"
+    return str(next((p for p in named if p), None) or params["dtype"])
 
 
 def dot_bound(dtype: str, length: int) -> float:
