@@ -7,6 +7,8 @@ the trusted side (perf-comment) as data: the manifest checked field by field (un
 keys refused), every file it names checked to be an A/B run of the commit it claims,
 no other results file beside them, and the rounds judged again from the files'
 measurements (`perfci.ab.session.judge_rounds`), never from verdicts the folder carries.
+An optional `explain` entry names the profile diffs of its regressions
+(`perfci.ab.diff_file`), each checked before it is rendered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perfci.ab.diff_file import ExplainEntry, parse_entry, read_diff
+from perfci.ab.explained import Explained
 from perfci.ab.session import DECIDED, OUT_OF_TIME, TRIGGER, Outcome, judge_rounds, round_limit
 from perfci.compare import ResultsFile
 from perfci.config import Config
@@ -36,6 +40,7 @@ MAX_SECONDS = 7 * 24 * 3600.0
 KEYS = frozenset(
     {"format", "format_version", "base", "head", "order", "rounds", "stopped", "elapsed_s"}
 )
+OPTIONAL = frozenset({"explain"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.json")
 
 
@@ -47,6 +52,7 @@ class Manifest:
     rounds: tuple[tuple[str, str], ...]  # (base file, head file) names, a round each
     stopped: str
     elapsed_s: float
+    explain: ExplainEntry | None = None  # the regressions' profile diffs, when profiled
 
     def to_json(self) -> str:
         doc = {
@@ -59,6 +65,8 @@ class Manifest:
             "stopped": self.stopped,
             "elapsed_s": round(self.elapsed_s, 3),
         }
+        if self.explain is not None:
+            doc["explain"] = self.explain.to_doc()
         return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
@@ -68,6 +76,7 @@ class ABResults:
 
     manifest: Manifest
     rounds: tuple[tuple[ResultsFile, ResultsFile], ...]
+    explained: Explained | None = None  # the diffs the manifest names, each checked
 
     def outcome(self, config: Config, min_effect: float | None = None) -> Outcome:
         """The comparison as `perfci ab` made it, judged again from the files."""
@@ -77,10 +86,15 @@ class ABResults:
         return Outcome(rounds, m.order, comparisons, m.elapsed_s, m.stopped)
 
 
-def manifest_of(outcome: Outcome, base: str, head: str) -> Manifest:
-    """The manifest of `outcome`, whose results files all lie in one folder."""
+def manifest_of(
+    outcome: Outcome, base: str, head: str, explain: ExplainEntry | None = None
+) -> Manifest:
+    """The manifest of `outcome`, whose results files all lie in one folder, with the
+    `explain` entry of its regressions' diffs when they were profiled."""
     names = tuple((Path(b.path).name, Path(h.path).name) for b, h in outcome.rounds)
-    manifest = Manifest(base, head, outcome.order, names, outcome.stopped, outcome.elapsed_s)
+    manifest = Manifest(
+        base, head, outcome.order, names, outcome.stopped, outcome.elapsed_s, explain
+    )
     _check(manifest, "the A/B manifest")
     return manifest
 
@@ -119,7 +133,11 @@ def read_ab_results(folder: Path) -> ABResults:
     ids = [f.result.run.run_id for pair in rounds for f in pair]
     if len(set(ids)) < len(ids):
         raise ResultsError(f"{where}: two of its results files hold the same run")
-    return ABResults(manifest, rounds)
+    explained = None
+    if manifest.explain is not None:
+        diffs = tuple(read_diff(folder, t) for t in manifest.explain.tests)
+        explained = Explained(manifest.explain, diffs)
+    return ABResults(manifest, rounds, explained)
 
 
 def _read(path: Path) -> bytes:
@@ -147,7 +165,7 @@ def _parse(raw: bytes, where: str) -> Manifest:
         raise ResultsError(f"{where}: not an A/B manifest (format {FORMAT!r})")
     if doc.get("format_version") != FORMAT_VERSION:
         raise ResultsError(f"{where}: format_version must be {FORMAT_VERSION}")
-    unknown = sorted(set(doc) - KEYS)
+    unknown = sorted(set(doc) - KEYS - OPTIONAL)
     if unknown:
         raise ResultsError(f"{where}: unknown key {unknown[0][:40]!r}")
     rounds = doc.get("rounds")
@@ -160,6 +178,7 @@ def _parse(raw: bytes, where: str) -> Manifest:
     manifest = Manifest(
         _text(doc, "base", where), _text(doc, "head", where), _text(doc, "order", where),
         pairs, _text(doc, "stopped", where), float(elapsed),
+        parse_entry(doc["explain"], f"{where}: explain") if "explain" in doc else None,
     )  # fmt: skip
     _check(manifest, where)
     return manifest

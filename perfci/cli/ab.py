@@ -11,12 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from perfci import pytest_args
+from perfci.ab.explained import Explained, explain_regressions
 from perfci.ab.manifest import MANIFEST, manifest_of, write_manifest
-from perfci.ab.report import ab_markdown, ab_section, baseline_of
+from perfci.ab.report import (
+    ab_markdown,
+    ab_section,
+    baseline_of,
+    comparison_explanation,
+    explain_line,
+)
 from perfci.ab.session import ABError, Outcome, Plan, parse_duration, run_ab
 from perfci.ab.worktree import SideError, sides
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
 from perfci.compare import fails
+from perfci.explain.capture import DEFAULT_CALLS, calls_arg
+from perfci.explain.render import explain_text
 from perfci.measure.profiles import DEFAULT_PROFILE, PROFILES
 from perfci.report.json import comparison_json
 from perfci.report.text import comparison_report
@@ -28,6 +37,7 @@ RESULTS = Path(".perfci/ab/results")
 MIN_ROUNDS = 3
 MAX_ROUNDS = 10
 BUDGET = "20m"
+EXPLAIN_BUDGET = "5m"
 
 
 def register(sub: Any) -> None:
@@ -43,7 +53,10 @@ def register(sub: Any) -> None:
         "(an always-valid sequential test), so stopping early keeps the false-alarm rate. "
         "Every run is stored (trigger ab, never a branch's history) and its results file "
         f"kept in --results DIR (default: a new folder under {RESULTS}/) with {MANIFEST}, "
-        "which names each round's base and head files in order. Arguments after -- go to "
+        "which names each round's base and head files in order. Then each regression's test "
+        "is profiled on base and head (as perfci explain does) within --explain-budget, its "
+        "diff and raw traces kept under explain/ in that folder and named in the manifest; "
+        "profiling never changes a verdict. Arguments after -- go to "
         "pytest (default target: ./suites). Exit status 1 when a regression was found and "
         "--fail-on-regression was given, 2 for bad input (nothing stored).",
     )
@@ -69,9 +82,28 @@ def register(sub: Any) -> None:
         help=f"folder for the rounds' results files and {MANIFEST} (created; must hold no "
         f"*.json yet; default: a new folder under {RESULTS}/)",
     )
+    parser.add_argument(
+        "--explain-budget", default=EXPLAIN_BUDGET, metavar="DURATION",
+        help="time for profiling the regressions after the rounds, worst first, e.g. 90s "
+        f"(default {EXPLAIN_BUDGET}; 0: none is profiled)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--explain-calls", type=calls_arg, default=DEFAULT_CALLS, metavar="N",
+        help=f"calls per profiler per process when explaining (default {DEFAULT_CALLS})",
+    )  # fmt: skip
     add_verdict_options(parser)
     add_db_option(parser)
     parser.set_defaults(handler=handle)
+
+
+def _explain_budget(text: str) -> float:
+    """Seconds of --explain-budget; 0 turns profiling off."""
+    if text.strip() in ("0", "0s", "0m"):
+        return 0.0
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--explain-budget: {exc}") from None
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -101,15 +133,21 @@ def _check_targets(plan: Plan, roots: list[Path]) -> Plan:
     return plan
 
 
-def _render(args: argparse.Namespace, outcome: Outcome) -> str:
+def _render(args: argparse.Namespace, outcome: Outcome, explained: Explained | None) -> str:
     comparisons = outcome.comparisons
     if args.format == "markdown":
-        return ab_markdown(outcome).rstrip("\n")
+        return ab_markdown(outcome, explained=explained).rstrip("\n")
     if args.format == "json":
         doc = json.loads(comparison_json(baseline_of(outcome), comparisons))
-        doc["ab"] = ab_section(outcome)
+        for row, c in zip(doc["comparisons"], comparisons, strict=True):
+            row["explanation"] = comparison_explanation(c, explained)
+        doc["ab"] = ab_section(outcome, explained)
         return json.dumps(doc, indent=2)
-    return comparison_report(baseline_of(outcome), comparisons)
+    text = comparison_report(baseline_of(outcome), comparisons)
+    if explained is None:
+        return text
+    parts = [explain_text(e) for e in explained.explanations]
+    return "\n\n".join([text, *parts, explain_line(explained, markdown=False)])
 
 
 def _results_folder(given: Path | None) -> Path:
@@ -127,6 +165,7 @@ def _results_folder(given: Path | None) -> Path:
 def handle(args: argparse.Namespace) -> int:
     config = verdict_config(args)
     plan = _plan(args)
+    explain_budget = _explain_budget(args.explain_budget)
     out = _results_folder(args.results)
     try:
         with sides(Path.cwd(), args.base, args.head, config.ab_setup) as (base, head):
@@ -137,15 +176,22 @@ def handle(args: argparse.Namespace) -> int:
                 raise UsageError(f"cannot make {out}: {exc.strerror or exc}") from None
             outcome = run_ab(base, head, plan, config, out.resolve(), _progress)
             shas = base.sha, head.sha
+            explained = None
+            if explain_budget > 0:
+                explained = explain_regressions(
+                    base, head, outcome.comparisons, out.resolve(), explain_budget,
+                    args.explain_calls, _progress,
+                )  # fmt: skip
     except (SideError, ABError) as exc:
         raise UsageError(str(exc)) from None
-    write_manifest(out, manifest_of(outcome, *shas))
+    entry = explained.entry if explained is not None else None
+    write_manifest(out, manifest_of(outcome, *shas, entry))
     store = open_store(args.db)
     try:
         stored = ingest_runs(store, [f.result for pair in outcome.rounds for f in pair])
     finally:
         store.close()
-    print(_render(args, outcome))
+    print(_render(args, outcome, explained))
     print(
         f"\nStored {len(stored)} A/B run(s) in {describe_url(store.url)}; results files in {out}",
         file=sys.stderr,

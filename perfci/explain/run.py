@@ -32,6 +32,10 @@ class ExplainError(ValueError):
     """A side could not be profiled: one line for the user."""
 
 
+class OutOfTime(ExplainError):
+    """A side's process ran past what was left of the time budget."""
+
+
 @dataclass(frozen=True)
 class Request:
     """What to profile (pytest node ids or paths) and for how long."""
@@ -87,7 +91,7 @@ def profile_once(side: Side, folder: Path, request: Request, timeout: float) -> 
             errors="replace", timeout=timeout, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
-        raise ExplainError(
+        raise OutOfTime(
             f"profiling the {side.name} side ({side.sha[:12]}) ran past the time budget"
         ) from None
     try:

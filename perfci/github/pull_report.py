@@ -56,8 +56,9 @@ def pull_markdown(
 def ab_pull_markdown(results: PullResults, merge_base: str, config: Config) -> str:
     """The comment of an A/B folder (`results.ab`): its rounds judged again from their
     files (`perfci.ab.session.judge_rounds`, with `config`'s minimum effects and
-    acknowledgements), once its base is known to be `merge_base`; ResultsError when the
-    base is another commit."""
+    acknowledgements), once its base is known to be `merge_base`, with a why section per
+    regression from the diffs the folder keeps; ResultsError when the base is another
+    commit."""
     if results.ab is None:
         raise ValueError("not an A/B folder")
     base = results.ab.manifest.base
@@ -66,4 +67,6 @@ def ab_pull_markdown(results: PullResults, merge_base: str, config: Config) -> s
             f"the A/B comparison's base {base[:12]} is not the merge-base {merge_base[:12]} "
             f"of pull request #{results.number}"
         )
-    return ab_markdown(results.ab.outcome(config), limit=MARKDOWN_LIMIT)
+    # the why sections come from the folder's checked diff files (perfci.ab.diff_file)
+    explained = results.ab.explained
+    return ab_markdown(results.ab.outcome(config), limit=MARKDOWN_LIMIT, explained=explained)

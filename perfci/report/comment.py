@@ -38,15 +38,27 @@ class SameJob:
 
 
 @dataclass(frozen=True)
+class Why:
+    """The collapsed "why" section of one regression (`perfci.explain.explain_markdown`),
+    and the one line that stands for it where the comment's limit leaves no room."""
+
+    markdown: str
+    short: str
+
+
+@dataclass(frozen=True)
 class CommentExtras:
     """What the comment links to and draws beyond the comparison itself: the pull
     request's dashboard page, whose rows each change links to, main's recent run
-    medians per benchmark metric, oldest first (`perfci.baseline.main_trends`), and, for
-    a same-job A/B comparison, how it was measured."""
+    medians per benchmark metric, oldest first (`perfci.baseline.main_trends`), for
+    a same-job A/B comparison, how it was measured, and the regressions' "why" sections
+    with a line on what profiling them took (Markdown, made safe by whoever made it)."""
 
     page_url: str | None = None
     trends: Trends = field(default_factory=dict)
     same_job: SameJob | None = None
+    whys: tuple[Why, ...] = ()
+    why_line: str | None = None
 
 
 ORDER_SHOWN = 48  # letters of the order written out before the rest is elided
@@ -357,8 +369,10 @@ def comment_markdown(
     limit: int | None = None,
 ) -> str:
     """The comment: the headline, the base, regressions, failures and improvements in
-    tables, then the folds. Within `limit` characters the folds go first (each replaced
-    by its one-line summary), so the headline, the base and the changes always stay."""
+    tables, the regressions' "why" sections, then the folds. Within `limit` characters
+    the folds go first (each replaced by its one-line summary), then the why sections,
+    last first (each replaced by its line), so the headline, the base and the changes
+    always stay."""
     extras = extras or CommentExtras()
     head = [headline(baseline, comparisons, title), ""]
     if extras.same_job is not None:
@@ -384,12 +398,26 @@ def comment_markdown(
     ):
         if rows:
             head += ["", f"**{name}**", "", *_table(rows, extras, with_trend=True)]
-    folds = folded_sections(g, extras)
-    text = "\n".join(head + [line for fold in folds for line in fold]) + "\n"
+    if extras.why_line is not None:
+        head += ["", extras.why_line]
+    whys = list(extras.whys)
+    folds = [line for fold in folded_sections(g, extras) for line in fold]
+    text = "\n".join(head + _whys(whys, len(whys)) + folds) + "\n"
     if limit is None or len(text) <= limit:
         return text
-    kept = list(head)
-    for fold in folds:
+    collapsed = []
+    for fold in folded_sections(g, extras):
         summary = fold[1].removeprefix("<details><summary>").removesuffix("</summary>")
-        kept += ["", f"- {summary} (listed on the dashboard page)"]
-    return "\n".join(kept) + "\n"
+        collapsed += ["", f"- {summary} (listed on the dashboard page)"]
+    for shown in range(len(whys), -1, -1):
+        text = "\n".join(head + _whys(whys, shown) + collapsed) + "\n"
+        if len(text) <= limit:
+            break
+    return text
+
+
+def _whys(whys: Sequence[Why], shown: int) -> list[str]:
+    """The first `shown` why sections in full, the others by their line."""
+    lines = [line for w in whys[:shown] for line in ("", w.markdown)]
+    rest = [w.short for w in whys[shown:]]
+    return lines + (["", *rest] if rest else [])
