@@ -23,6 +23,7 @@ from perfci.github.comment import COMMENT_LIMIT, MARKDOWN_LIMIT, comment_body
 from perfci.report.comment import (
     CommentExtras,
     SameJob,
+    Why,
     comment_markdown,
     duration_text,
     sparkline,
@@ -267,6 +268,41 @@ def test_a_tight_limit_drops_the_folds_first() -> None:
     assert "497 unchanged: each within ±1.2% (listed on the dashboard page)" in visible
     assert "test_variant_000" not in visible + " ".join(html.folded)
     assert PAGE in html.links
+
+
+def _why(name: str, rows: int) -> Why:
+    body = "\n".join(f"| `aten::op_{i}` | +{i} µs/call |" for i in range(rows))
+    markdown = f"<details><summary>Why {name} changed</summary>\n\n| entry | change |\n|---|---|\n"
+    return Why(markdown + body + "\n\n</details>", f"- Why {name} changed: left out")
+
+
+def test_the_why_sections_follow_the_changes_and_give_way_after_the_folds() -> None:
+    rows = five_hundred()
+    whys = (_why("first", 40), _why("second", 40))
+    line = "Why they regressed: 2 benchmark test(s) profiled in 12 s of a 5 min budget."
+    more = dataclasses.replace(extras(rows), whys=whys, why_line=line)
+    full = comment_markdown(base(), rows, extras=more)
+    # after the changes tables, before the folds
+    at = [
+        full.index(s)
+        for s in ("**Improvements**", line, "Why first", "Why second", "<summary>497 unchanged")
+    ]
+    assert at == sorted(at)
+    plain = comment_markdown(base(), rows, extras=extras(rows))
+    folds_gone = comment_markdown(base(), rows, extras=extras(rows), limit=len(plain) // 3)
+    # room for the why sections once the folds are summaries: they stay whole
+    room = len(folds_gone) + len(whys[0].markdown) + len(whys[1].markdown) + len(line) + 20
+    kept = comment_markdown(base(), rows, extras=more, limit=room)
+    assert len(kept) <= room and "(listed on the dashboard page)" in kept
+    assert whys[0].markdown in kept and whys[1].markdown in kept
+    # less room: the last why section gives way first, then the first; the changes stay
+    one = comment_markdown(base(), rows, extras=more, limit=room - len(whys[1].markdown) // 2)
+    assert whys[0].markdown in one and whys[1].markdown not in one and whys[1].short in one
+    none = comment_markdown(base(), rows, extras=more, limit=len(folds_gone) + 200)
+    assert whys[0].short in none and whys[1].short in none and "<details>" not in none
+    for text in (kept, one, none):
+        assert text.startswith("**perfci: 2 regressions, 1 improvement**") and line in text
+        assert "n=4096" in text and "n=64" in text
 
 
 STYLE = """body{font:14px/1.5 -apple-system,'Segoe UI',sans-serif;max-width:880px;margin:16px}

@@ -244,7 +244,7 @@ def read_diff(folder: Path, test: ExplainedTest) -> Explanation:
         raise _fail(where, "not valid JSON") from None
     for trace in test.traces:
         check_plain(folder, trace, MAX_TRACE_BYTES)
-    explanation = parse_explanation(doc, where)
+    explanation = parse_explanation(doc, f"{where}: diff")
     if explanation.nodeid != test.nodeid:
         raise _fail(where, f"the diff of another test than {test.nodeid[:80]!r}")
     return explanation

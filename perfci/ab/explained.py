@@ -12,6 +12,7 @@ changes one: nothing here touches the comparisons.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ def explain_regressions(
     unexplained: list[Unexplained] = []
     for node in nodes:
         left = budget_s - (time.monotonic() - started)
-        if left < max(durations, default=1.0):  # the last one's time would not fit
+        if left <= 0 or (durations and left < max(durations)):  # the longest would not fit
             unexplained.append(Unexplained(node, TIME))
             continue
         began = time.monotonic()
@@ -89,12 +90,11 @@ def explain_regressions(
         request = Request((node,), calls, left)
         try:
             report = explain_sides(base, head, request, folder, _prefixed(progress, node))
-        except OutOfTime:
-            unexplained.append(Unexplained(node, TIME))
-            continue
         except ExplainError as exc:
-            progress(f"{node}: not explained: {exc}")
-            unexplained.append(Unexplained(node, FAILED))
+            shutil.rmtree(folder, ignore_errors=True)  # no half a set of profiles left behind
+            if not isinstance(exc, OutOfTime):
+                progress(f"{node}: not explained: {exc}")
+            unexplained.append(Unexplained(node, TIME if isinstance(exc, OutOfTime) else FAILED))
             continue
         finally:
             durations.append(time.monotonic() - began)
