@@ -94,7 +94,7 @@ def handle(args: argparse.Namespace) -> int:
         except AlertsError as exc:
             raise UsageError(str(exc)) from None
         left_out = measurable_here(suspicions)
-        out = RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        out = _results_folder()
         try:
             measured, late = measure_pairs(
                 Path.cwd(), [s for s in suspicions if s not in left_out], plan, config, out,
@@ -110,6 +110,16 @@ def handle(args: argparse.Namespace) -> int:
     else:
         print(_text(args.branch, verdicts, measured))
     return 0
+
+
+def _results_folder() -> Path:
+    """This call's folder of results files; a `.gitignore` of `*` keeps them out of the
+    checkout's `git status`, as perfci ab's are."""
+    ignore = RESULTS.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.parent.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("*\n")
+    return RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _document(args: argparse.Namespace, verdicts: list[Verdict], measured: list[Measured]) -> Any:
