@@ -18,6 +18,7 @@ from perfci import __version__
 COMMANDS = (
     "run",
     "ab",
+    "confirm",
     "bisect",
     "explain",
     "ingest",
