@@ -124,6 +124,7 @@ def test_an_unchanged_pair_flags_nothing(repo: Path) -> None:
         (["--base", "nope"], "names no commit"),
         (["--base", "HEAD~1", "--", "suites/test_missing.py"], "does not exist"),
         (["--base", "HEAD~1", "--budget", "soon"], "--budget"),
+        (["--base", "HEAD~1", "--explain-budget", "soon"], "--explain-budget"),
     ],
 )
 def test_bad_input_is_one_line_and_stores_nothing(
