@@ -111,6 +111,7 @@ class Turns:
         self.current: int | None = None  # ours, while its rounds run
         self.synced = False  # taking turns on the current benchmark
         self.partner_done = False  # the other side ended the current benchmark's rounds
+        self.partner_ended = False  # the other side's session ended
 
     @classmethod
     def from_environment(cls) -> Turns | None:
@@ -121,8 +122,8 @@ class Turns:
         sock = socket.socket(fileno=int(fd))
         return cls(sock, os.environ.get(LEAD_ENV) == "1")
 
-    def _lose(self, err: PartnerLost) -> None:
-        self.report.lost = str(err)
+    def _lose(self, err: PartnerLost, where: str) -> None:
+        self.report.lost = f"{err} ({where})"
         self.synced = False
 
     @property
@@ -138,7 +139,7 @@ class Turns:
             self.line.send("L " + json.dumps(list(benchmarks)))
             message = self.line.receive()
         except PartnerLost as err:
-            self._lose(err)
+            self._lose(err, "while the sides exchanged their benchmarks")
             return
         theirs = json.loads(message[2:]) if message.startswith("L ") else []
         shared = set(theirs)
@@ -165,7 +166,7 @@ class Turns:
             if self.synced and not self.lead:
                 self._await_turn()
         except PartnerLost as err:
-            self._lose(err)
+            self._lose(err, f"before {nodeid}")
 
     def passed(self) -> None:
         """After each timed round: pass the turn and wait for ours."""
@@ -175,7 +176,7 @@ class Turns:
             self.line.send("T")
             self._await_turn()
         except PartnerLost as err:
-            self._lose(err)
+            self._lose(err, f"in the rounds of benchmark {self.current}")
 
     def end(self, nodeid: str) -> None:
         """After a benchmark's rounds, whatever their outcome."""
@@ -185,14 +186,18 @@ class Turns:
         try:
             self.line.send(f"D {self.current}")
         except PartnerLost as err:
-            self._lose(err)
+            self._lose(err, f"after {nodeid}")
         self.current, self.synced = None, False
 
     def close(self) -> None:
-        """At the session's end: the other side times whatever it has left alone."""
+        """At the session's end: the other side times whatever it has left alone. Both
+        sides say so and wait for the other's word before closing, so that neither
+        writes to an end already closed (which would read as a crash)."""
         if self.active:
-            with contextlib.suppress(PartnerLost):  # it ended first: nothing waits for this
+            with contextlib.suppress(PartnerLost):  # it died: nothing waits for this
                 self.line.send("E")
+                while not self.partner_ended:
+                    self._absorb(self.line.receive())
         self.line.sock.close()
 
     def _await_turn(self) -> None:
@@ -210,7 +215,7 @@ class Turns:
             self.partner_at = int(value)
         elif kind == "E":  # the other side's session ended: past every benchmark
             self.partner_at = len(self.common)
-            self.partner_done = True
+            self.partner_done = self.partner_ended = True
         elif kind == "D":
             if self.partner_at == int(value):
                 self.partner_at = None
