@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perfci.git import output as _git
+from perfci.github.event import ContextError, load_payload
 from perfci.results import CommitInfo
 
 
@@ -21,36 +22,10 @@ class RunContext:
     head_sha: str | None
 
 
-def git(cwd: Path, *args: str, timeout: float | None = 10) -> subprocess.CompletedProcess[str]:
-    """git `args` in `cwd`, the one way perfci runs git: output captured as text
-    (undecodable bytes replaced); OSError when git cannot start, TimeoutExpired past
-    `timeout` seconds (None: no limit, for a checkout)."""
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    """git's output, stripped; None when git cannot run, fails or takes too long."""
-    try:
-        done = git(cwd, *args)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def _event_payload(env: dict[str, str]) -> dict[str, Any]:
     """The payload as the one Actions-event reader reads it (perfci.github.event), or {}
     when it cannot: a measurement does not fail for its CI metadata (`perfci context`
     is where a bad payload is one line and exit 2)."""
-    from perfci.github.event import ContextError, load_payload  # it imports this module
-
     try:
         return load_payload(env)
     except ContextError:
@@ -151,11 +126,6 @@ def with_git_metadata(cwd: Path, commit: CommitInfo) -> CommitInfo:
     if known is None:
         return commit
     return dataclasses.replace(known, branch=commit.branch or known.branch)
-
-
-def merge_base(cwd: Path, a: str, b: str) -> str | None:
-    """The best common ancestor of commits `a` and `b` (full shas), or None."""
-    return _git(cwd, "merge-base", a, b) or None
 
 
 def current_commit(cwd: Path, context: RunContext) -> CommitInfo | None:

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from perfci.context import git
+from perfci.git import git
 
 AB_DIR = Path(".perfci") / "ab"
 _LEFTOVER = re.compile(r"(base|head)-[0-9a-f]{12}-([0-9]{1,10})")

@@ -7,7 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfci.context import git, resolve_commit
+from perfci.context import resolve_commit
+from perfci.git import git
 
 
 class RangeError(ValueError):

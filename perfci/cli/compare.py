@@ -11,7 +11,8 @@ from perfci.baseline import Verdicts, compare_head, main_trends
 from perfci.cli.common import UsageError, add_db_option, add_verdict_options, verdict_config
 from perfci.compare import ResultsFile, fails
 from perfci.config import Config
-from perfci.context import merge_base, resolve_commit
+from perfci.context import resolve_commit
+from perfci.git import merge_base
 from perfci.report.comment import CommentExtras, comment_markdown
 from perfci.report.json import comparison_json
 from perfci.report.text import comparison_report

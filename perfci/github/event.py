@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.context import merge_base as git_merge_base
+from perfci.git import merge_base as git_merge_base
 from perfci.results import is_sha
 
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
