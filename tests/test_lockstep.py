@@ -16,10 +16,12 @@ from perfci.measure.lockstep import FD_ENV, LEAD_ENV, read_report
 
 BENCH = """
 import os
+import time
 
 import pytest
 
 def _mark():
+    time.sleep(0.012)  # longer than a turn: every round passes the turn
     fd = os.open(os.environ["ORDER_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.write(fd, os.environ["SIDE"].encode())
     os.close(fd)

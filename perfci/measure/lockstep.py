@@ -1,16 +1,15 @@
-"""Base and head timed round by round in turn: two pytest processes of `perfci ab`, one
-per side, pass a turn over a socket so that one side's round follows the other's within
-milliseconds. A machine whose speed moves (a shared core, a thermal state, efficiency
-cores) moves on a scale of tens of milliseconds to seconds; rounds taken in turn see the
-same speed, so the ratio of the two sides' medians cancels it, where runs one after the
-other differ by the speed each happened to meet (20-70% a run on a shared 2-core
-machine, against 2-3% in turn, under load).
+"""Base and head timed in turn: two pytest processes of `perfci ab`, one per side, pass a
+turn over a socket, so that each benchmark's timed rounds alternate between the sides in
+turns of about TURN_S. What moves a machine's speed on a longer scale (heat, a
+background job, a shared core's spells of tens of milliseconds) then falls on both sides
+alike. The cost: a turn starts where the other process left the caches. QUALITY.md
+("Same-job A/B") measures it against `perfci ab --sequential`.
 
 The protocol, one line a message: each side first sends the benchmarks it collected
 (`L`); both then time the benchmarks they have in common in that order. Before a
 benchmark's rounds a side says where it is (`H i`); when both are at the same one, the
-leading side times a round and passes the turn (`T`), the other times one and passes it
-back, and so on; a side that ends its rounds says so (`D i`) and the other goes on alone,
+leading side times rounds for a turn and passes it (`T`), the other times a turn and
+passes it back, and so on; a side that ends its rounds says so (`D i`) and the other goes on alone,
 as it does once the other's session has ended (`E`).
 A benchmark one side never reaches (skipped, failed early) is timed alone by the other. A
 partner that stops answering ends the turns for the session, and the results say why.
@@ -22,6 +21,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,10 @@ import pytest
 FD_ENV = "PERFCI_LOCKSTEP_FD"  # the inherited socket's file descriptor
 LEAD_ENV = "PERFCI_LOCKSTEP_LEAD"  # "1" on the side that times the first round
 ENDED = "the other side's process ended"
+# A side keeps the turn for rounds of at least this long in all: short enough that both
+# sides meet the same speed (a shared core's spells last tens of milliseconds), long
+# enough that a turn is not a context switch and cold caches every microsecond round
+TURN_S = 0.01
 TIMEOUT_S = 900.0  # longer than any round perfci's profiles time, conversions included
 
 
@@ -112,6 +116,7 @@ class Turns:
         self.synced = False  # taking turns on the current benchmark
         self.partner_done = False  # the other side ended the current benchmark's rounds
         self.partner_ended = False  # the other side's session ended
+        self.turn_began = 0.0  # when our current turn began (perf_counter)
 
     @classmethod
     def from_environment(cls) -> Turns | None:
@@ -165,16 +170,21 @@ class Turns:
             self.synced = self.partner_at == index
             if self.synced and not self.lead:
                 self._await_turn()
+            self.turn_began = time.perf_counter()
         except PartnerLost as err:
             self._lose(err, f"before {nodeid}")
 
     def passed(self) -> None:
-        """After each timed round: pass the turn and wait for ours."""
+        """After each timed round: once our turn has lasted TURN_S, pass it and wait for
+        ours again."""
         if not self.synced or self.partner_done:
+            return
+        if time.perf_counter() - self.turn_began < TURN_S:
             return
         try:
             self.line.send("T")
             self._await_turn()
+            self.turn_began = time.perf_counter()
         except PartnerLost as err:
             self._lose(err, f"in the rounds of benchmark {self.current}")
 
