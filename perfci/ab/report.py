@@ -127,6 +127,7 @@ def ab_section(outcome: Outcome, explained: Explained | None = None) -> dict[str
         "rounds_per_benchmark": rounds_per_benchmark(outcome),
         # benchmark runs whose rounds base and head took in turn, those one side timed
         # alone, and why turns ended early in a process
+        "affinity": None if outcome.affinity is None else sorted(outcome.affinity),
         "turns": {
             "in_turn": outcome.in_turn,
             "alone": outcome.alone,

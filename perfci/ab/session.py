@@ -62,6 +62,8 @@ class Plan:
     # which comparisons must be decided before measuring stops (None: every gating one)
     decides: Callable[[Comparison], bool] | None = None
     turns: bool = True  # both sides at once, round by round in turn; else one after the other
+    # the CPUs both sides' processes run on (Linux), None for wherever the OS places them
+    affinity: frozenset[int] | None = None
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Outcome:
     in_turn: int = 0
     alone: int = 0
     turns_lost: list[str] = field(default_factory=list)
+    affinity: frozenset[int] | None = None  # the CPUs both sides ran on, if pinned
 
     def rounds_of(self, c: Comparison) -> int:
         """How many rounds measured the benchmark of `c` on both sides."""
@@ -131,9 +134,18 @@ def _measure(side: Side, results: Path, plan: Plan, selection: Sequence[str]) ->
     """One fresh process of `side`: its results, as an A/B run of its commit."""
     command = _command(side.python, results, plan.profile, selection)
     done = subprocess.run(
-        command, cwd=side.root, env=side.env, capture_output=True, text=True, check=False
-    )
+        command, cwd=side.root, env=side.env, capture_output=True, text=True, check=False,
+        preexec_fn=_pinning(plan),
+    )  # fmt: skip
     return _collect(side, results, done.returncode, done.stdout + done.stderr)
+
+
+def _pinning(plan: Plan) -> Callable[[], None] | None:
+    """What a side's process runs before pytest: its CPUs set, when the plan names them."""
+    cpus = plan.affinity
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def _measure_in_turn(
@@ -154,8 +166,9 @@ def _measure_in_turn(
             log = stack.enter_context(tempfile.TemporaryFile())
             command = _command(side.python, results, plan.profile, selection)
             process = subprocess.Popen(
-                command, cwd=side.root, env=env, pass_fds=[end.fileno()], stdout=log, stderr=log
-            )
+                command, cwd=side.root, env=env, pass_fds=[end.fileno()], stdout=log,
+                stderr=log, preexec_fn=_pinning(plan),
+            )  # fmt: skip
             running.append((side, results, process, log))
             end.close()
         try:
@@ -208,7 +221,7 @@ def run_ab(
     """Measure rounds until every gating metric is decided, `plan.max_rounds` are done, or
     the next round would not fit the budget; each process's results file lands in `out`."""
     started = time.monotonic()
-    outcome = Outcome()
+    outcome = Outcome(affinity=plan.affinity)
     selection: list[str] = list(plan.targets)
     durations: list[float] = []
     for index in range(plan.max_rounds):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,12 @@ def register(sub: Any) -> None:
         "round by round",
     )
     parser.add_argument(
+        "--affinity",
+        metavar="CPUS",
+        help="run both sides' processes on these CPUs only (Linux; e.g. 1 or 0,2-3): for a "
+        "machine whose CPUs differ in speed; a multi-threaded benchmark then has only these",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         metavar="DIR",
@@ -115,8 +122,29 @@ def _plan(args: argparse.Namespace) -> Plan:
         raise UsageError(f"--budget: {exc}") from None
     return Plan(
         tuple(args.pytest_args or ()), args.profile, args.min_rounds, args.max_rounds, budget,
-        args.min_effect, turns=not args.sequential,
+        args.min_effect, turns=not args.sequential, affinity=_affinity(args.affinity),
     )  # fmt: skip
+
+
+def _affinity(text: str | None) -> frozenset[int] | None:
+    """--affinity's CPUs: numbers and ranges this process may run on."""
+    if text is None:
+        return None
+    if not hasattr(os, "sched_setaffinity"):
+        raise UsageError("--affinity needs an OS that lets a process choose its CPUs (Linux)")
+    cpus: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not low.isdigit() or not (high or low).isdigit() or int(low) > int(high or low):
+            raise UsageError(f"--affinity: not a CPU list: {text!r} (e.g. 1 or 0,2-3)")
+        cpus.update(range(int(low), int(high or low) + 1))
+    allowed = os.sched_getaffinity(0)
+    if not cpus <= allowed:
+        raise UsageError(
+            f"--affinity: CPU(s) {sorted(cpus - allowed)} not available here "
+            f"(this process may use {sorted(allowed)})"
+        )
+    return frozenset(cpus)
 
 
 def _check_targets(plan: Plan, roots: list[Path]) -> Plan:

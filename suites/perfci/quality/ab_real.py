@@ -73,14 +73,17 @@ def make_repo(root: Path, count: int, factors: dict[int, float]) -> Path:
     return repo
 
 
-def one_comparison(count: int, factors: dict[int, float]) -> tuple[dict[int, str], dict]:
+def one_comparison(
+    count: int, factors: dict[int, float], options: list[str]
+) -> tuple[dict[int, str], dict]:
     """Verdict of each benchmark's latency by its index, and the `ab` section."""
     with tempfile.TemporaryDirectory() as tmp:
         repo = make_repo(Path(tmp), count, factors)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PERFCI_"))}
         done = subprocess.run(
-            [PERFCI, "ab", "--base", "HEAD~1", "--format", "json",
-             "--db", f"sqlite:///{Path(tmp) / 'ab.db'}"],
+            # measured as perfci ab measures; its profiles of regressions are not timed here
+            [PERFCI, "ab", "--base", "HEAD~1", "--format", "json", "--explain-budget", "0",
+             *options, "--db", f"sqlite:///{Path(tmp) / 'ab.db'}"],
             cwd=repo, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode not in (0, 1):
@@ -97,7 +100,17 @@ def main() -> None:
     parser.add_argument("--aa", type=int, default=10)
     parser.add_argument("--ab", type=int, default=4)
     parser.add_argument("--benchmarks", type=int, default=100)
+    parser.add_argument(
+        "--sequential", action="store_true", help="perfci ab --sequential: no turns (the peer)"
+    )
+    parser.add_argument("--max-rounds", type=int, help="perfci ab --max-rounds")
+    parser.add_argument("--affinity", metavar="CPUS", help="perfci ab --affinity")
     args = parser.parse_args()
+    options = ["--sequential"] if args.sequential else []
+    if args.affinity:
+        options += ["--affinity", args.affinity]
+    if args.max_rounds:
+        options += ["--max-rounds", str(args.max_rounds)]
     count = args.benchmarks
     planted = {i: 1.05 for i in range(PLANTED)} | {i: 1.10 for i in range(PLANTED, 2 * PLANTED)}
     rows = []
@@ -106,7 +119,7 @@ def main() -> None:
         nulls = 0
         started = time.monotonic()
         for _ in range(runs):
-            verdicts, ab = one_comparison(count, factors)
+            verdicts, ab = one_comparison(count, factors, options)
             rounds += ab["rounds"]
             changed = {i for i, v in verdicts.items() if v in ("regression", "improvement")}
             null = [i for i in verdicts if i not in factors]
