@@ -7,9 +7,10 @@ repository whose suite has BENCHMARKS plain pytest-benchmark tests (pure-Python 
   are unchanged, so a flag there is a false alarm and a planted one found is power.
 
 Each comparison is one `perfci ab` process with its defaults (3 rounds at least, up to
-10, a 20-minute budget). Run: `python suites/perfci/quality/ab_real.py [--aa N] [--ab N]
-[--benchmarks N]`; it prints a Markdown table for QUALITY.md. CI runs a one-comparison
-version (tests/test_ab_command.py)."""
+10, a 20-minute budget, the sides taking turns), its profiling of regressions off. Run:
+`python suites/perfci/quality/ab_real.py [--aa N] [--ab N] [--benchmarks N]
+[--sequential] [--affinity CPUS] [--max-rounds N]`; it prints a Markdown table for
+QUALITY.md. CI runs a one-comparison version (tests/test_ab_command.py)."""
 
 from __future__ import annotations
 
