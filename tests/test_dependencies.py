@@ -40,10 +40,11 @@ def imported_top_levels(source: str) -> set[str]:
 
 def _local_names() -> set[str]:
     """What the repository itself provides: the package, the test helpers, the suites'
-    shared modules and top-level folders."""
+    shared modules, the quality evaluations' scripts and top-level folders."""
     folders = {p.name for p in ROOT.iterdir() if p.is_dir()}
     suites = {p.name for p in (ROOT / "suites").iterdir() if p.is_dir()}
-    return folders | suites | {p.stem for p in TESTS.glob("*.py")}
+    scripts = {p.stem for p in (ROOT / "suites" / "perfci" / "quality").glob("*.py")}
+    return folders | suites | scripts | {p.stem for p in TESTS.glob("*.py")}
 
 
 def declared() -> set[str]:
