@@ -170,10 +170,12 @@ def compare_runs(
     history_run_ids: Sequence[int] = (),
     nearest_base: int = 0,
     commit: str | None = None,
+    base_commits: Sequence[str] | None = None,
 ) -> list[Comparison]:
-    """`compare_metrics` between stored runs; `history_run_ids` (nearest first, as
-    `Baseline.noise_runs`): earlier runs whose medians, before the base runs', tell the
-    run-to-run noise when base and head runs are too few to; `nearest_base`: how many
+    """`compare_metrics` between stored runs (`base_commits`: each base run's commit);
+    `history_run_ids` (nearest first, as `Baseline.noise_runs`): earlier runs whose
+    medians, before the base runs', tell the run-to-run noise when base and head runs
+    are too few to; `nearest_base`: how many
     of the first base runs are of the base commit (`Baseline.nearest`); `config` and
     `commit`: the minimum effects and acknowledgements, as `compare_metrics`."""
     outcomes = [o for rid in head_run_ids for o in run_outcomes(store, rid)]
@@ -192,6 +194,7 @@ def compare_runs(
         history=history if history_run_ids else None,
         nearest_base=nearest_base,
         commit=commit,
+        base_commits=base_commits,
         **kwargs,
     )
 
@@ -274,6 +277,7 @@ def _from_store(
         history_run_ids=baseline.noise_runs,
         nearest_base=baseline.nearest,
         commit=head.sha,
+        base_commits=[r.sha for r in baseline.runs],
     )
     return Verdicts(baseline, tuple(comparisons), head.sha)
 
@@ -301,6 +305,7 @@ def _from_files(bases: Sequence[ResultsFile], head: ResultsFile, config: Config)
         head.outcomes(),
         config=config,
         commit=commit,
+        base_commits=[b.sha for b in bases],
     )
     return Verdicts(baseline, tuple(comparisons), commit)
 

@@ -13,6 +13,8 @@ m compared.
 from __future__ import annotations
 
 import dataclasses
+import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from perfci.config import Config
 from perfci.environment import Conditions
 from perfci.results import RunResult, canonical_params
+from perfci.stats.commits import CommitEffect, commit_effect, shared_effects
 from perfci.stats.runs import (
     DEFAULT_RUN_NOISE,
     MIN_DF,
@@ -292,6 +295,7 @@ def compare_metrics(
     history: Mapping[MetricKey, Sequence[float]] | None = None,
     nearest_base: int = 0,
     commit: str | None = None,
+    base_commits: Sequence[str] | None = None,
 ) -> list[Comparison]:
     """Verdicts for every metric in either side. `base_runs`/`head_runs`: each run's
     metrics (several base runs: main's recent history, nearest first). `nearest_base`:
@@ -303,21 +307,28 @@ def compare_metrics(
     the acknowledged changes of the head's `commit` (`acknowledge`).
     `history`: per metric key (`perfci.verdicts.metric_key`), earlier run medians
     (oldest first) that tell the run-to-run noise when the runs compared are too few
-    to. A benchmark that failed in head is `error`; one with no positive samples is
-    `error` too, never a pass."""
+    to. `base_commits`: each base run's commit (the head's runs are one commit): where
+    commits of several runs show that a commit's runs move together, that movement
+    joins the noise (`perfci.stats.commits`). A benchmark that failed in head is
+    `error`; one with no positive samples is `error` too, never a pass."""
     config = config or Config()
     base_by: dict[MetricKey, list[MetricRow]] = {}
+    commits_by: dict[MetricKey, list[str]] = {}
     near_by: dict[MetricKey, int] = {}
     for i, run in enumerate(base_runs):
         for row in run:
             base_by.setdefault(_key(row), []).append(row)
+            commits_by.setdefault(_key(row), []).append(base_commits[i] if base_commits else "")
             near_by[_key(row)] = near_by.get(_key(row), 0) + (i < nearest_base)
+    # the recent commits a commit effect is learned from, before any is passed over
+    window = {k: (list(rows), list(commits_by[k])) for k, rows in base_by.items()}
     for key, rows in base_by.items():
         near = near_by[key]
         if near >= OWN_BASE_RUNS and level_shift(
             [row_samples(r) for r in rows[:near]], [row_samples(r) for r in rows[near:]]
         ):
             base_by[key] = rows[:near]
+            commits_by[key] = commits_by[key][:near]
     head_by: dict[MetricKey, list[MetricRow]] = {}
     for run in head_runs:
         for row in run:
@@ -335,10 +346,17 @@ def compare_metrics(
     exacts = {k: c for k in valid if (c := exact(head_by[k][0], *samples[k], 0, 0)) is not None}
     history = history or {}
 
+    effects = _shared_effects(
+        {k: _commit_effect(*window[k], head_by[k]) for k in valid} if base_commits else {},
+        head_by,
+    )
+
     def estimate(key: MetricKey, confidence: float) -> RunsEstimate:
         base, head = samples[key]
         past = [v for v in history.get(key, ()) if v > 0]
-        return compare_runs_samples(base, head, confidence, past, assumed_noise)
+        effect = effects.get(key)
+        commits = commits_by[key][: len(base)]
+        return compare_runs_samples(base, head, confidence, past, assumed_noise, effect, commits)
 
     judged = [k for k in valid if k not in exacts and k[3] not in PROCESS_WIDE]
     first = {k: estimate(k, FAMILY_CONFIDENCE) for k in judged}
@@ -366,6 +384,11 @@ def compare_metrics(
         est = estimate(key, level)
         verdict = judge(est, direction_of(row.direction), effect)
         note = f"noise {est.noise:.1%} ({est.noise_source})"
+        if est.between:
+            note = (
+                f"noise {est.noise:.1%} ({est.noise_source}; of it {est.between:.1%} moves "
+                "a commit's runs together)"
+            )
         gates = row.metric not in PROCESS_WIDE
         if not gates:
             verdict, note = never_judged(verdict, note)
@@ -404,6 +427,32 @@ def compare_metrics(
             reason = "failed in head" if gone == "error" else "not measured in head"
             out.append(unpaired(row, gone, sum(r.n for r in rows), 0, reason))
     return acknowledge(out, config, commit)
+
+
+def _commit_effect(
+    window: Sequence[MetricRow], commits: Sequence[str], head: Sequence[MetricRow]
+) -> CommitEffect | None:
+    """The commit effect of one metric: the base window's runs grouped by their
+    `commits`, the head's runs adding to the noise within a commit."""
+    grouped: dict[str, list[float]] = {}
+    for row, sha in zip(window, commits, strict=True):
+        grouped.setdefault(sha, []).append(_log_median(row))
+    return commit_effect(list(grouped.values()), [[_log_median(r) for r in head]])
+
+
+def _shared_effects(
+    effects: Mapping[MetricKey, CommitEffect | None], head_by: Mapping[MetricKey, list[MetricRow]]
+) -> dict[MetricKey, CommitEffect]:
+    """The commit effects, pooled over the metrics of each unit (`shared_effects`)."""
+    by_unit: dict[str, dict[MetricKey, CommitEffect]] = {}
+    for key, effect in effects.items():
+        if effect is not None:
+            by_unit.setdefault(head_by[key][0].unit, {})[key] = effect
+    return {k: e for unit in by_unit.values() for k, e in shared_effects(unit).items()}
+
+
+def _log_median(row: MetricRow) -> float:
+    return math.log(float(statistics.median(row_samples(row))))
 
 
 def exact_within_minimum(found: Comparison, config: Config) -> Comparison:

@@ -12,12 +12,15 @@ than any fixed guess (a first call of a few microseconds varied 23-fold here).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
+
+from perfci.stats.commits import CommitEffect, satterthwaite
 
 NoiseSource = Literal["runs", "history", "assumed"]
 Verdict = Literal["regression", "improvement", "unchanged", "inconclusive"]
@@ -35,7 +38,8 @@ class RunsEstimate:
     `noise`: run-to-run standard deviation of log medians (≈ coefficient of variation);
     `noise_source`: where it came from; `df`: its degrees of freedom (None if assumed);
     `detectable`: the smallest change this comparison would find 80% of the time, as a
-    fraction."""
+    fraction; `between`: the part of `noise` that moves whole commits (their runs'
+    shared state, `perfci.stats.commits`), 0 when none was found or none could be."""
 
     ratio: float
     low: float
@@ -45,6 +49,7 @@ class RunsEstimate:
     noise_source: NoiseSource
     df: int | None
     detectable: float
+    between: float = 0.0
 
     @property
     def noise_known(self) -> bool:
@@ -142,6 +147,8 @@ def compare_runs_samples(
     confidence: float = 0.95,
     history: Sequence[float] = (),
     assumed_noise: float = DEFAULT_RUN_NOISE,
+    effect: CommitEffect | None = None,
+    base_commits: Sequence[str] = (),
 ) -> RunsEstimate:
     """Ratio of the mean log median of the head runs to that of the base runs.
 
@@ -153,6 +160,12 @@ def compare_runs_samples(
     The interval is log-ratio ± t·σ·√(1/k + 1/m) for k base and m head runs, with t
     from σ's degrees of freedom. Assumes runs are independent and the noise is
     log-symmetric; positive samples, at least one run a side.
+
+    When runs of a commit move together (`effect`, estimated from the base's recent
+    commits, with τ > 0), the head's runs are one commit and the base's are the commits
+    `base_commits` names (one label a base run; none: one commit): the variance is
+    σ²(1/k + 1/m) + τ²(Σ w² + 1), with w each base commit's share of the base runs,
+    and Welch-Satterthwaite's degrees of freedom.
     """
     if not base or not head or not all(base) or not all(head):
         raise ValueError("each side needs at least one run with samples")
@@ -162,15 +175,26 @@ def compare_runs_samples(
     df_runs = len(b) + len(h) - 2
     source: NoiseSource
     df: int | None
-    if df_runs >= MIN_DF:
-        pooled = float(np.sum((b - b.mean()) ** 2) + np.sum((h - h.mean()) ** 2))
-        noise, df, source = math.sqrt(pooled / df_runs), df_runs, "runs"
-    elif (learned := run_noise(history)) is not None and learned[1] >= MIN_DF:
-        (noise, df), source = learned, "history"
+    between = 0.0
+    if effect is not None and effect.between > 0:
+        sigma = max(effect.within, within)
+        counts = Counter(base_commits).values() if base_commits else [len(b)]
+        share = sum((n / len(b)) ** 2 for n in counts)
+        runs_var = sigma**2 * (1 / len(b) + 1 / len(h))
+        commits_var = effect.between**2 * (share + 1)
+        se = math.sqrt(runs_var + commits_var)
+        df = satterthwaite([(runs_var, effect.within_df), (commits_var, effect.between_df)])
+        noise, between, source = math.hypot(sigma, effect.between), effect.between, "runs"
     else:
-        noise, df, source = assumed_noise, None, "assumed"
-    noise = max(noise, within)
-    se = noise * math.sqrt(1 / len(b) + 1 / len(h))
+        if df_runs >= MIN_DF:
+            pooled = float(np.sum((b - b.mean()) ** 2) + np.sum((h - h.mean()) ** 2))
+            noise, df, source = math.sqrt(pooled / df_runs), df_runs, "runs"
+        elif (learned := run_noise(history)) is not None and learned[1] >= MIN_DF:
+            (noise, df), source = learned, "history"
+        else:
+            noise, df, source = assumed_noise, None, "assumed"
+        noise = max(noise, within)
+        se = noise * math.sqrt(1 / len(b) + 1 / len(h))
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     q = t_quantile(z, df)
     log_ratio = float(h.mean() - b.mean())
@@ -185,6 +209,7 @@ def compare_runs_samples(
         source,
         df,
         detectable,
+        between,
     )
 
 
