@@ -138,6 +138,34 @@ def current_commit(cwd: Path, context: RunContext) -> CommitInfo | None:
     return commit
 
 
+def first_parent_log(cwd: Path, sha: str, limit: int) -> list[CommitInfo]:
+    """`sha` (full) and up to `limit` of its first-parent ancestors, newest first, each
+    with its parents, author time and subject, from one `git log`; empty when git in `cwd`
+    does not know `sha`. In a shallow clone the walk ends above the oldest commit git has:
+    its parents are missing there, not absent, so it is no root to record."""
+    if not sha or sha.startswith("-"):  # never an option to git
+        return []
+    out = _git(
+        cwd, "log", "--first-parent", "--no-show-signature", f"--max-count={limit + 1}",
+        "--format=%H%x00%P%x00%aI%x00%s", sha, "--",
+    )  # fmt: skip
+    commits = []
+    for line in (out or "").splitlines():
+        full, parents, author_time, subject = [*line.split("\0", 3), "", "", ""][:4]
+        commits.append(
+            CommitInfo(full, tuple(parents.split()), None, author_time or None, subject or None)
+        )
+    if not commits or commits[0].sha != sha:
+        return []
+    if len(commits) > 1 and not commits[-1].parents and _shallow(cwd):
+        commits.pop()
+    return commits
+
+
+def _shallow(cwd: Path) -> bool:
+    return _git(cwd, "rev-parse", "--is-shallow-repository") == "true"
+
+
 def first_parent_chain(cwd: Path, sha: str, limit: int = 500) -> list[str]:
     """`sha` and its first-parent ancestors from git (empty when git does not know it)."""
     out = _git(cwd, "rev-list", "--first-parent", f"--max-count={limit}", sha, "--")

@@ -200,8 +200,11 @@ def test_a_perfci_file_with_a_bare_commit_is_completed_from_git(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     # the full sha, its parent and subject from git; the branch whose first-parent
-    # history holds it (HEAD is elsewhere)
-    assert stored_commits(db) == {head: ("feature", "Speed <up>", [base])}
+    # history holds it (HEAD is elsewhere); the parent, unmeasured, as a commit of it
+    assert stored_commits(db) == {
+        head: ("feature", "Speed <up>", [base]),
+        base: ("feature", "base", []),
+    }
 
 
 def test_a_commit_git_does_not_know_keeps_what_the_file_says(

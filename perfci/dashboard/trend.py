@@ -2,7 +2,10 @@
 store knows it (the walk `perfci detect` and the baselines take), oldest first. A position
 is a commit, not a run: every run of a commit outside pull requests sits at that commit,
 so a re-run of an old commit stays where the commit is, and the newest position is the
-branch's newest commit whatever was stored last. Runs of commits off the chain (pull
+branch's newest commit whatever was stored last. A commit of the chain without runs (one
+of a push's commits that was not measured, stored from git's history) is a position
+without a point, so the axis stays by first-parent position; the unmeasured commits
+older than the chain's oldest run are left out. Runs of commits off the chain (pull
 requests, other branches) are not history."""
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class Trend:
         if tip is None:
             return cls(branch, [], [])
         shas = first_parent_chain(store, tip, limit=commit_count(store) + 1)[::-1]
+        measured = {run.sha for run in catalog.runs.values()}
+        oldest = next(i for i, sha in enumerate(shas) if sha in measured)  # the tip is
+        shas = shas[oldest:]
         where = {sha: i for i, sha in enumerate(shas)}
         runs: list[list[RunSummary]] = [[] for _ in shas]
         at: dict[int, int] = {}
@@ -86,8 +92,9 @@ class Trend:
         return [r.id for runs in self.runs[start : start + CHUNK_COMMITS] for r in runs]
 
     def commit_row(self, at: int) -> list[Any]:
-        """What a chart's tooltip and axis show of the commit at `at`: sha, subject, date
-        (its author date, else the day it was first measured); made once per build."""
+        """What a chart's tooltip and axis show of the commit at `at` (a position with
+        runs): sha, subject, date (its author date, else the day it was first measured);
+        made once per build."""
         row = self.rows.get(at)
         if row is None:
             first = self.runs[at][0]

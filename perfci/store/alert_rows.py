@@ -15,6 +15,7 @@ from perfci.results import NOT_HISTORY
 from perfci.store import Store
 from perfci.store.engine import write_transaction
 from perfci.store.models import Alert, Benchmark, Commit, Machine, Measurement, Run, table_of
+from perfci.store.queries import IN_CHUNK
 
 SeriesKey = tuple[int, str, str]  # benchmark id, metric, machine fingerprint
 
@@ -101,8 +102,11 @@ class ListedAlert:
 def series_points(store: Store, chain: Sequence[str]) -> dict[SeriesKey, list[SeriesPoint]]:
     """Every series with runs on the chain (shas, newest first): its points by position
     along it, oldest first, and by start time within a commit; runs without a positive
-    median are left out."""
+    median are left out. A commit of the chain without runs (stored from git's history,
+    `perfci.store.ancestry`) is no point but keeps its position: the positions of the
+    runs around it skip it."""
     position = {sha: i for i, sha in enumerate(reversed(chain))}
+    shas = list(position)
     query = (
         select(
             Measurement.benchmark_id,
@@ -118,16 +122,18 @@ def series_points(store: Store, chain: Sequence[str]) -> dict[SeriesKey, list[Se
         .join(Run, Run.id == Measurement.run_id)
         .join(Commit, Commit.id == Run.commit_id)
         .join(Machine, Machine.id == Run.machine_id)
-        .where(Commit.sha.in_(chain), Run.trigger.not_in(NOT_HISTORY))
+        .where(Run.trigger.not_in(NOT_HISTORY))
     )
     out: dict[SeriesKey, list[SeriesPoint]] = defaultdict(list)
     with store.engine.connect() as conn:
-        for bench, metric, fp, started, cid, sha, env, mid, median in conn.execute(query):
-            if median is None or not median > 0:
-                continue
-            out[(bench, metric, fp)].append(
-                SeriesPoint(position[sha], started, cid, sha, env, mid, float(median))
-            )
+        for at in range(0, len(shas), IN_CHUNK):
+            chunk = query.where(Commit.sha.in_(shas[at : at + IN_CHUNK]))
+            for bench, metric, fp, started, cid, sha, env, mid, median in conn.execute(chunk):
+                if median is None or not median > 0:
+                    continue
+                out[(bench, metric, fp)].append(
+                    SeriesPoint(position[sha], started, cid, sha, env, mid, float(median))
+                )
     for points in out.values():
         points.sort(key=lambda p: (p.position, p.started_at))
     return dict(out)

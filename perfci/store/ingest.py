@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -16,6 +19,7 @@ from perfci.environment import FINGERPRINT_FIELDS
 from perfci.results import BenchmarkResult, CommitInfo, Outcome, RunResult, canonical_params
 from perfci.stats.summary import summarize_many
 from perfci.store import Store
+from perfci.store.ancestry import lineages
 from perfci.store.bulk import paused_gc
 from perfci.store.engine import write_transaction
 from perfci.store.models import (
@@ -60,16 +64,26 @@ def utc(text: str | None) -> datetime | None:
     return moment
 
 
-def ingest_runs(store: Store, results: Sequence[RunResult]) -> list[Ingested]:
+def ingest_runs(
+    store: Store, results: Sequence[RunResult], checkout: Path | None = Path()
+) -> list[Ingested]:
     """Store every run in one transaction: all of them or, on any error, none.
+
+    A run of a branch's history (trigger not in `NOT_HISTORY`) whose commit git in
+    `checkout` (default: the working directory; None: git is not asked) knows brings the
+    commit's unmeasured first-parent ancestors with it, back to the nearest commit the
+    store has (`perfci.store.ancestry`): commits without runs, stored in the same
+    transaction, so that history walks through them. A commit stored so and measured
+    later keeps its one row.
 
     A unique-key clash means another writer stored the same run or benchmark between our
     look-up and our insert (PostgreSQL); the retry then finds it stored.
     """
+    walks = lineages(store, results, checkout) if checkout is not None else {}
     for attempt in range(3):
         try:
             with paused_gc(), write_transaction(store.engine) as conn:
-                return [_ingest(conn, result) for result in results]
+                return [_ingest(conn, r, walks.get(i, [])) for i, r in enumerate(results)]
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -168,6 +182,49 @@ def _commit_id(conn: Connection, commit: CommitInfo) -> int:
     return commit_id
 
 
+def _completed(commit: CommitInfo, known: CommitInfo) -> CommitInfo:
+    """`commit` with what it lacks (parents, author time, subject) from git's `known`."""
+    return dataclasses.replace(
+        commit,
+        parents=commit.parents or known.parents,
+        author_time=commit.author_time or known.author_time,
+        subject=commit.subject or known.subject,
+    )
+
+
+def _store_ancestors(conn: Connection, walk: Sequence[CommitInfo], branch: str | None) -> None:
+    """The ancestors of `walk` (a commit and its first-parent ancestors, newest first) down
+    to the first one stored, as commits of `branch` without runs, in bulk."""
+    ancestors = list(walk[1:])
+    table = table_of(Commit)
+    stored = set(_ids_of(conn, [c.sha for c in ancestors]))
+    new = list(itertools.takewhile(lambda c: c.sha not in stored, ancestors))
+    if not new:
+        return
+    rows = [
+        {"sha": c.sha, "branch": branch, "author_time": utc(c.author_time), "subject": c.subject}
+        for c in new
+    ]
+    _insert_ignore(conn, table, rows, ["sha"])
+    ids = _ids_of(conn, [c.sha for c in new])
+    parents = [
+        {"commit_id": ids[c.sha], "position": i, "parent_sha": sha}
+        for c in new
+        for i, sha in enumerate(c.parents)
+    ]
+    _insert_ignore(conn, table_of(CommitParent), parents, ["commit_id", "position"])
+
+
+def _ids_of(conn: Connection, shas: Sequence[str]) -> dict[str, int]:
+    """The stored commits among `shas`, by sha."""
+    table = table_of(Commit)
+    found: dict[str, int] = {}
+    for i in range(0, len(shas), IN_CHUNK):
+        query = select(table.c.sha, table.c.id).where(table.c.sha.in_(shas[i : i + IN_CHUNK]))
+        found.update((sha, int(id_)) for sha, id_ in conn.execute(query))
+    return found
+
+
 _MACHINE_FIELDS = FINGERPRINT_FIELDS  # every hardware field is stored, and fingerprinted
 _ENVIRONMENT_FIELDS = ("os", "os_version", "python_version", "python_arch", "rosetta", "packages")
 
@@ -204,20 +261,25 @@ def _benchmark_ids(conn: Connection, rows: Iterable[dict[str, Any]]) -> dict[str
     return ids
 
 
-def _ingest(conn: Connection, result: RunResult) -> Ingested:
-    if result.commit is None:
+def _ingest(conn: Connection, result: RunResult, walk: Sequence[CommitInfo]) -> Ingested:
+    """Stores one run, and the ancestors of `walk` (its commit's, from git) it lacks."""
+    commit = result.commit
+    if commit is None:
         raise ValueError("a run needs a commit before it is stored")
     key = result.run.run_id
     existing = conn.execute(select(Run.id).where(Run.run_key == key)).scalar()
     if existing is not None:
         return Ingested(key, int(existing), created=False, measurements=0)
 
+    if walk:
+        commit = _completed(commit, walk[0])
+        _store_ancestors(conn, walk, commit.branch)
     run = result.run
     run_id = conn.execute(
         insert(table_of(Run)).returning(table_of(Run).c.id),
         {
             "run_key": key,
-            "commit_id": _commit_id(conn, result.commit),
+            "commit_id": _commit_id(conn, commit),
             "machine_id": _machine_id(conn, result.machine),
             "environment_id": _environment_id(conn, result.environment),
             "source": run.source,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, exists, func, literal, select
 
 from perfci.environment import Conditions
 from perfci.results import NOT_HISTORY
@@ -254,19 +254,29 @@ def history(store: Store, name: str, metric: str, limit: int = 50) -> list[Histo
 
 
 def first_parent_chain(store: Store, sha: str, limit: int = 500) -> list[str]:
-    """`sha` and its first-parent ancestors as far as the store knows them."""
-    chain = [sha]
+    """`sha` and its first-parent ancestors as far as the store knows them: each stored
+    commit's first parent, followed while it is a stored commit (the last sha may be one
+    the store lacks), at most `limit` shas. Commits without runs are links like any other
+    (`perfci.store.ancestry`). One recursive query on every backend."""
+    link = String(64)  # both terms of the recursion have one type (PostgreSQL insists)
+    start = select(cast(literal(sha), link).label("sha"), literal(1).label("depth"))
+    chain = start.cte("chain", recursive=True)
+    step = (
+        select(cast(CommitParent.parent_sha, link), chain.c.depth + 1)
+        .join(Commit, Commit.sha == chain.c.sha)
+        .join(CommitParent, CommitParent.commit_id == Commit.id)
+        .where(CommitParent.position == 0, chain.c.depth < limit)
+    )
+    chain = chain.union_all(step)
+    query = select(chain.c.sha).order_by(chain.c.depth)
     with store.engine.connect() as conn:
-        while len(chain) < limit:
-            parent = conn.execute(
-                select(CommitParent.parent_sha)
-                .join(Commit, Commit.id == CommitParent.commit_id)
-                .where(Commit.sha == chain[-1], CommitParent.position == 0)
-            ).scalar()
-            if parent is None or parent in chain:
-                break
-            chain.append(parent)
-    return chain
+        shas = [str(s) for s in conn.execute(query).scalars()]
+    seen: set[str] = set()
+    for i, found in enumerate(shas):  # a stored cycle (hand-made rows) ends the chain
+        if found in seen:
+            return shas[:i]
+        seen.add(found)
+    return shas
 
 
 def commit_count(store: Store) -> int:
@@ -278,9 +288,11 @@ def commit_count(store: Store) -> int:
 def branch_tip(store: Store, branch: str | None) -> str | None:
     """The newest commit of `branch` (None: commits stored without a branch), as the
     store knows it: of the branch's commits measured outside pull requests, the one that
-    is no other's first parent; when several are (parents not recorded, a rewritten
-    history), the one first measured last. A re-run of an older commit never makes it the
-    newest. None when the branch has no run outside pull requests."""
+    is no first parent of another of its commits, measured or stored without runs (the
+    unmeasured commits of a push lie between two measured ones); when several are
+    (parents not recorded, a rewritten history), the one first measured last. A re-run of
+    an older commit never makes it the newest, and a commit without runs never is one.
+    None when the branch has no run outside pull requests."""
     on_branch = Commit.branch.is_(None) if branch is None else Commit.branch == branch
     measured = (
         select(
@@ -294,10 +306,10 @@ def branch_tip(store: Store, branch: str | None) -> str | None:
         .group_by(Commit.id, Commit.sha)
         .subquery()
     )
-    parents = (
-        select(CommitParent.parent_sha)
-        .join(measured, measured.c.id == CommitParent.commit_id)
-        .where(CommitParent.position == 0)
+    unmeasured = select(Commit.id).where(on_branch, ~exists().where(Run.commit_id == Commit.id))
+    parents = select(CommitParent.parent_sha).where(
+        CommitParent.position == 0,
+        CommitParent.commit_id.in_(select(measured.c.id).union(unmeasured)),
     )
     query = (
         select(measured.c.sha)
