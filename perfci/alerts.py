@@ -10,10 +10,11 @@ it, so such a change is not blamed on a commit. Within a segment the detector ta
 incremental steps (`perfci.stats.incremental.step`, the steps `replay` takes) on only
 the newest `recheck` tails after the last alert, as CI does after each run (every tail
 with `recheck=None`); an alert already stored for the same series, commit and kind is
-not written again. A change whose first run follows commits without runs is attributed
-to the range last_good_commit..commit; a drift (values that moved gradually, `shape`
-`drift`) to the range from the first commit of the values that drifted to the commit
-where the change is placed. A drift found again in the segment its open alert began is
+not written again. A change whose first run follows commits without runs (the commits of
+a push that were not measured, which the store keeps from git, `perfci.store.ancestry`)
+is attributed to the range last_good_commit..commit, which `perfci bisect ALERT_ID`
+searches; a drift (values that moved gradually, `shape` `drift`) to the range from the
+first commit of the values that drifted to the commit where the change is placed. A drift found again in the segment its open alert began is
 that drift going on: the alert moves to the newest change and its magnitude grows.
 `check_history` also says, per series, how many runs its open segment has and how many
 more it needs before a change in it can be judged. The store's rows are read and written by

@@ -141,8 +141,8 @@ def current_commit(cwd: Path, context: RunContext) -> CommitInfo | None:
 def first_parent_log(cwd: Path, sha: str, limit: int) -> list[CommitInfo]:
     """`sha` (full) and up to `limit` of its first-parent ancestors, newest first, each
     with its parents, author time and subject, from one `git log`; empty when git in `cwd`
-    does not know `sha`. In a shallow clone the walk ends above the oldest commit git has:
-    its parents are missing there, not absent, so it is no root to record."""
+    does not know `sha`. In a shallow clone the oldest commit shows no parents: see
+    `shallow_clone`."""
     if not sha or sha.startswith("-"):  # never an option to git
         return []
     out = _git(
@@ -155,14 +155,12 @@ def first_parent_log(cwd: Path, sha: str, limit: int) -> list[CommitInfo]:
         commits.append(
             CommitInfo(full, tuple(parents.split()), None, author_time or None, subject or None)
         )
-    if not commits or commits[0].sha != sha:
-        return []
-    if len(commits) > 1 and not commits[-1].parents and _shallow(cwd):
-        commits.pop()
-    return commits
+    return commits if commits and commits[0].sha == sha else []
 
 
-def _shallow(cwd: Path) -> bool:
+def shallow_clone(cwd: Path) -> bool:
+    """Whether the repository at `cwd` is a shallow clone: its oldest commits' parents are
+    missing there, not absent, so a commit without parents need not be a root."""
     return _git(cwd, "rev-parse", "--is-shallow-repository") == "true"
 
 

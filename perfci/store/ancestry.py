@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from perfci.context import first_parent_log
+from perfci.context import first_parent_log, shallow_clone
 from perfci.results import NOT_HISTORY, CommitInfo, RunResult
 from perfci.store import Store
 from perfci.store.models import Commit, CommitParent
@@ -39,6 +39,16 @@ def _stored(store: Store, shas: set[str]) -> dict[str, str | None]:
             )
             found.update((sha, parent) for sha, parent in conn.execute(query))
     return found
+
+
+def _rootless(store: Store, checkout: Path, walk: list[CommitInfo]) -> list[CommitInfo]:
+    """`walk` without its last commit when that one shows no parents only because the
+    clone is shallow (asked only when the store lacks it: a root it has ends the walk
+    anyway)."""
+    oldest = walk[-1] if len(walk) > 1 else None
+    if oldest is None or oldest.parents or oldest.sha in _stored(store, {oldest.sha}):
+        return walk
+    return walk[:-1] if shallow_clone(checkout) else walk
 
 
 def lineages(
@@ -70,7 +80,7 @@ def lineages(
             walk, at = walked[commit.sha]
             out[i] = walk[at : at + limit + 1]
             continue
-        walk = first_parent_log(checkout, commit.sha, limit)
+        walk = _rootless(store, checkout, first_parent_log(checkout, commit.sha, limit))
         walked.update((c.sha, (walk, at)) for at, c in enumerate(walk) if c.sha not in walked)
         if walk:
             out[i] = walk
