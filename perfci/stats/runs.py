@@ -165,7 +165,7 @@ def compare_runs_samples(
     commits, with τ > 0), the head's runs are one commit and the base's are the commits
     `base_commits` names (one label a base run; none: one commit): the variance is
     σ²(1/k + 1/m) + τ²(Σ w² + 1), with w each base commit's share of the base runs,
-    and Welch-Satterthwaite's degrees of freedom.
+    and Welch-Satterthwaite's degrees of freedom, where that is the wider of the two.
     """
     if not base or not head or not all(base) or not all(head):
         raise ValueError("each side needs at least one run with samples")
@@ -176,26 +176,29 @@ def compare_runs_samples(
     source: NoiseSource
     df: int | None
     between = 0.0
+    if df_runs >= MIN_DF:
+        pooled = float(np.sum((b - b.mean()) ** 2) + np.sum((h - h.mean()) ** 2))
+        noise, df, source = math.sqrt(pooled / df_runs), df_runs, "runs"
+    elif (learned := run_noise(history)) is not None and learned[1] >= MIN_DF:
+        (noise, df), source = learned, "history"
+    else:
+        noise, df, source = assumed_noise, None, "assumed"
+    noise = max(noise, within)
+    se = noise * math.sqrt(1 / len(b) + 1 / len(h))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     if effect is not None and effect.between > 0:
+        # the wider of the two: the runs' own spread also holds a real change among the
+        # base's commits, which the pooled commit effect leaves out
         sigma = max(effect.within, within)
         counts = Counter(base_commits).values() if base_commits else [len(b)]
         share = sum((n / len(b)) ** 2 for n in counts)
         runs_var = sigma**2 * (1 / len(b) + 1 / len(h))
         commits_var = effect.between**2 * (share + 1)
-        se = math.sqrt(runs_var + commits_var)
-        df = satterthwaite([(runs_var, effect.within_df), (commits_var, effect.between_df)])
-        noise, between, source = math.hypot(sigma, effect.between), effect.between, "runs"
-    else:
-        if df_runs >= MIN_DF:
-            pooled = float(np.sum((b - b.mean()) ** 2) + np.sum((h - h.mean()) ** 2))
-            noise, df, source = math.sqrt(pooled / df_runs), df_runs, "runs"
-        elif (learned := run_noise(history)) is not None and learned[1] >= MIN_DF:
-            (noise, df), source = learned, "history"
-        else:
-            noise, df, source = assumed_noise, None, "assumed"
-        noise = max(noise, within)
-        se = noise * math.sqrt(1 / len(b) + 1 / len(h))
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        grouped_se = math.sqrt(runs_var + commits_var)
+        grouped_df = satterthwaite([(runs_var, effect.within_df), (commits_var, effect.between_df)])
+        if t_quantile(z, grouped_df) * grouped_se > t_quantile(z, df) * se:
+            se, df = grouped_se, grouped_df
+            noise, between, source = math.hypot(sigma, effect.between), effect.between, "runs"
     q = t_quantile(z, df)
     log_ratio = float(h.mean() - b.mean())
     p = _t_p_value(log_ratio / se, df) if se > 0 else float(log_ratio == 0)
