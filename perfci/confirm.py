@@ -5,17 +5,29 @@ instead. After a push, a series whose newest runs look changed but not yet signi
 (`perfci.stats.suspect`: the detector's scan against a weaker bar) names a suspected
 change point, and with it two commits: the last commit before the suspected change and
 the newest commit. Both are measured again in this job, interleaved (the worktrees and
-the round order of `perfci.ab`, ABBA BAAB …), for a fixed number of rounds, and the runs
-are stored as runs of those commits (trigger `confirm`, part of the branch's history).
-The normal detector then runs on the enlarged history: it raises the alert, or the
-suspicion is dropped. Nothing here judges the rounds on its own; the evidence is the
-detector's. A suspected change is measured again once: when the commit before it already
-has confirmation runs of the series, it is left to the detector (`pair_to_measure`).
+the round order of `perfci.ab`, ABBA BAAB …), for a fixed number of rounds.
+
+The decision (`judge_pair`, then the detector): the suspicion is a screen, the rounds
+are the test. Each round's two runs share the machine's state, so their log ratio
+cancels what both share, which the history's values measured long before cannot; the
+one-sided paired t-test of `perfci.stats.confirmation` asks whether the rounds support
+the change in its suspected direction. Only then do the runs join that series' history
+(trigger `confirm`) and the normal detector run on all the evidence: it raises the
+alert, or the suspicion is dropped. Rounds that do not support it are stored as the
+same-job A/B they are (trigger `ab`, never history), and the suspicion is dropped: the
+detector never sees them, so a confirmation of an unchanged pair adds a false alert
+with probability at most the test's level, however the suspicion was chosen.
+
+A suspected change is measured again once: when the commit before it and a later commit
+of the series already have runs of the series measured again side by side (a
+confirmation's, stored as history or as A/B runs), it is left to the detector
+(`pair_to_measure`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
@@ -27,8 +39,11 @@ from perfci.ab.session import Plan, run_ab
 from perfci.ab.worktree import rerun_selection, sides
 from perfci.alerts import RECHECK, AlertRow, branch_head, check_history
 from perfci.config import Config
+from perfci.confirm_runs import MEASURED_AGAIN, SeriesName, as_stored, figure
+from perfci.confirm_runs import TRIGGER as TRIGGER  # the history runs' trigger
 from perfci.environment import current_environment, current_machine
-from perfci.results import NOT_HISTORY, RunResult
+from perfci.results import NOT_HISTORY, RunResult, canonical_params
+from perfci.stats.confirmation import LEVEL, PairedEvidence, paired_test
 from perfci.stats.segments import MIN_EFFECT, Direction, cuts_of
 from perfci.stats.suspect import SUSPECT_MARGIN, Suspect, suspect
 from perfci.store import Store
@@ -40,10 +55,9 @@ from perfci.store.alert_rows import (
     series_points,
 )
 from perfci.store.ingest import ingest_runs
-from perfci.store.queries import first_parent_chain, run_metrics, runs_of_commit
+from perfci.store.queries import MetricRow, first_parent_chain, run_metrics, runs_of_commit
 
-TRIGGER = "confirm"  # history: not in perfci.results.NOT_HISTORY
-ROUNDS = 5  # rounds of a confirmation: the evaluation's choice (QUALITY.md)
+ROUNDS = 8  # rounds of a confirmation: the evaluation's choice (QUALITY.md)
 
 
 @dataclass(frozen=True)
@@ -67,8 +81,8 @@ def pair_to_measure(
 ) -> Pair | None:
     """The suspicion rule on one series (one value per run, oldest first, each run's
     commit; its open segment begins at `start`): the `Pair` to measure again, or None.
-    `confirmed`: the commits with confirmation runs of this series already; a suspected
-    change after one of them was measured again once and is not again."""
+    `confirmed`: the commits whose suspected change after them was measured again
+    already (with a later commit); it is not again."""
     cuts = cuts_of(commits, len(values))
     found = suspect(
         np.asarray(values, dtype=np.float64), start, direction, min_effect, cuts, margin
@@ -78,6 +92,29 @@ def pair_to_measure(
     return Pair(found, commits[found.index - 1], commits[-1])
 
 
+def judge_pair(
+    pair: Pair, rounds: Sequence[tuple[float, float]], level: float = LEVEL
+) -> PairedEvidence:
+    """The confirmation's test of `pair`'s suspected change: each round's figures (the
+    commit before's run, the newest commit's run), in the order measured, through the
+    one-sided paired t-test of `perfci.stats.confirmation` in the suspected direction. A
+    round with a figure that is not positive has no log ratio and is left out."""
+    logs = [math.log(after / before) for before, after in rounds if before > 0 and after > 0]
+    return paired_test(logs, pair.suspect.statistic > 0, level)
+
+
+def describe(evidence: PairedEvidence) -> str:
+    """The rounds' change and interval in words: '+5.1% [+3.2, +7.0] over 8 paired rounds'."""
+    n = evidence.rounds
+    rounds = f"over {n} paired round{'s' if n != 1 else ''}"
+    if n == 0:
+        return "no paired round"
+    change = f"{evidence.ratio - 1:+.1%}"
+    if evidence.low <= 0 or math.isinf(evidence.high):
+        return f"{change} {rounds} (no interval)"
+    return f"{change} [{(evidence.low - 1) * 100:+.1f}, {(evidence.high - 1) * 100:+.1f}] {rounds}"
+
+
 @dataclass(frozen=True)
 class Suspicion:
     """A suspected change on one stored series (benchmark, metric, machine)."""
@@ -85,6 +122,7 @@ class Suspicion:
     benchmark: str  # suite::name[params]
     suite: str
     name: str
+    params: str  # canonical JSON
     metric: str
     machine: str
     fingerprint: str
@@ -92,27 +130,38 @@ class Suspicion:
     commit: str  # the first commit of the suspected change
     environment: frozenset[str]  # the environment fingerprints of the newest commit's runs
 
+    @property
+    def series(self) -> SeriesName:
+        return (self.suite, self.name, self.params, self.metric)
+
 
 @dataclass(frozen=True)
 class Verdict:
-    """What became of a suspicion: `confirmed` (the detector raised `alert`), `dropped`
-    (it did not, on all the evidence) or `skipped` (not measured: `reason`)."""
+    """What became of a suspicion: `confirmed` (the paired rounds support it and the
+    detector raised `alert`), `dropped` (either did not: `reason`) or `skipped` (not
+    measured: `reason`); `evidence`: the paired rounds' test, when measured."""
 
     suspicion: Suspicion
     outcome: str
     reason: str | None = None
     alert: AlertRow | None = None
+    evidence: PairedEvidence | None = None
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One pair of commits measured again: the runs, the order, how long it took."""
+    """One pair of commits measured again: each round's runs (the commit before's, the
+    newest's), the order, how long it took."""
 
     last_good: str
     newest: str
-    runs: tuple[RunResult, ...]
+    rounds: tuple[tuple[RunResult, RunResult], ...]
     order: str
     seconds: float
+
+    @property
+    def runs(self) -> tuple[RunResult, ...]:
+        return tuple(run for pair in self.rounds for run in pair)
 
 
 @dataclass(frozen=True)
@@ -122,23 +171,38 @@ class Confirmation:
 
 
 class _Confirmed:
-    """The commits with confirmation runs of one series, looked up in the store when asked."""
+    """The commits of one series measured again side by side with a later commit of it
+    (runs of the series on its machine, trigger `confirm` or `ab`, at both), looked up in
+    the store when asked. An A/B of a pull request's base measures no later commit of the
+    branch, so it does not count."""
 
-    def __init__(self, store: Store, bench: BenchmarkName, metric: str, fingerprint: str) -> None:
+    def __init__(
+        self, store: Store, bench: BenchmarkName, metric: str, fingerprint: str,
+        commits: Sequence[str],
+    ) -> None:  # fmt: skip
         self.store, self.bench, self.metric, self.fingerprint = store, bench, metric, fingerprint
+        self.commits = list(dict.fromkeys(commits))  # in order, each once
 
     def __contains__(self, sha: object) -> bool:
-        runs = runs_of_commit(self.store, str(sha))
+        if sha not in self.commits or not self._measured_again(str(sha)):
+            return False
+        later = self.commits[self.commits.index(sha) + 1 :]
+        return any(self._measured_again(c) for c in later)
+
+    def _measured_again(self, sha: str) -> bool:
         return any(
-            run.trigger == TRIGGER
+            run.trigger in MEASURED_AGAIN
             and run.machine_fingerprint == self.fingerprint
-            and any(self._same(m.suite, m.name, m.metric) for m in run_metrics(self.store, run.id))
-            for run in runs
+            and any(self._same(m) for m in run_metrics(self.store, run.id))
+            for run in runs_of_commit(self.store, sha)
             if run.sha == sha
         )
 
-    def _same(self, suite: str, name: str, metric: str) -> bool:
-        return (suite, name, metric) == (self.bench.suite, self.bench.name, self.metric)
+    def _same(self, m: MetricRow) -> bool:
+        b = self.bench
+        return (m.suite, m.name, canonical_params(m.params), m.metric) == (
+            b.suite, b.name, b.params, self.metric,
+        )  # fmt: skip
 
 
 def _label(b: BenchmarkName) -> str:
@@ -173,7 +237,7 @@ def find_suspicions(store: Store, branch: str, config: Config) -> list[Suspicion
             state.runs - state.segment_runs,
             direction,
             effect,
-            _Confirmed(store, bench, metric, fp),
+            _Confirmed(store, bench, metric, fp, commits),
         )
         if pair is None:
             continue
@@ -184,7 +248,7 @@ def find_suspicions(store: Store, branch: str, config: Config) -> list[Suspicion
         )
         found.append(
             Suspicion(
-                _label(bench), bench.suite, bench.name, metric, machine, fp, pair,
+                _label(bench), bench.suite, bench.name, bench.params, metric, machine, fp, pair,
                 commits[pair.suspect.index], envs,
             )
         )  # fmt: skip
@@ -237,15 +301,27 @@ def measure_pairs(
             pair_plan = dataclasses.replace(plan, targets=(*plan.targets, *selection))
             outcome = run_ab(before, after, pair_plan, config, where.resolve(), progress)
         seconds = time.monotonic() - begun
-        per_round = seconds / max(len(outcome.rounds), 1)
-        runs = tuple(_as_confirmation(f.result) for pair in outcome.rounds for f in pair)
-        measured.append(Measured(last_good, newest, runs, outcome.order, seconds))
+        rounds = tuple((base.result, head.result) for base, head in outcome.rounds)
+        measured.append(Measured(last_good, newest, rounds, outcome.order, seconds))
+        per_round = seconds / max(len(rounds), 1)
     return measured, left_out
 
 
-def _as_confirmation(result: RunResult) -> RunResult:
-    """An A/B round's run as a confirmation run of its commit: part of the history."""
-    return dataclasses.replace(result, run=dataclasses.replace(result.run, trigger=TRIGGER))
+def _evidence(s: Suspicion, m: Measured) -> PairedEvidence:
+    """`judge_pair` on the rounds that measured the suspicion's series on both commits."""
+    figures = [
+        (a, b)
+        for before, after in m.rounds
+        if (a := figure(before, s.series)) is not None
+        and (b := figure(after, s.series)) is not None
+    ]
+    return judge_pair(s.pair, figures)
+
+
+def _unsupported(s: Suspicion, e: PairedEvidence) -> str:
+    if e.rounds == 0:
+        return "no round measured it on both commits"
+    return f"{describe(e)}: the paired rounds do not support a {s.pair.suspect.kind}"
 
 
 def decide(
@@ -256,10 +332,28 @@ def decide(
     measured: Sequence[Measured],
     left_out: dict[Suspicion, str],
 ) -> list[Verdict]:
-    """Stores the confirmation runs (one transaction) and runs the detector on the
-    enlarged history: each measured suspicion is `confirmed` when the detector now raises
-    a new alert on its series, else `dropped`."""
-    ingest_runs(store, [run for m in measured for run in m.runs])
+    """Tests each measured suspicion on its pair's rounds (`judge_pair`), stores the
+    rounds' runs (one transaction: the series they support as history, all else as A/B
+    runs) and runs the detector on the enlarged history. A suspicion is `confirmed` when
+    its rounds support it and the detector now raises a new alert on its series, else
+    `dropped`."""
+    by_pair = {(m.last_good, m.newest): m for m in measured}
+    evidence: dict[Suspicion, PairedEvidence] = {}
+    history: dict[tuple[str, str], set[SeriesName]] = {pair: set() for pair in by_pair}
+    for s in suspicions:
+        pair = (s.pair.last_good, s.pair.newest)
+        if s in left_out or pair not in by_pair:
+            continue
+        evidence[s] = _evidence(s, by_pair[pair])
+        if evidence[s].supports:
+            history[pair].add(s.series)
+    stored = [
+        part
+        for m in measured
+        for run in m.runs
+        for part in as_stored(run, history[(m.last_good, m.newest)])
+    ]
+    ingest_runs(store, stored)
     alerts = check_history(store, branch, recheck=RECHECK, config=config).alerts
     new = {
         (a.benchmark, a.metric, a.machine): a
@@ -268,9 +362,14 @@ def decide(
     }
     verdicts = []
     for s in suspicions:
-        if s in left_out:
-            verdicts.append(Verdict(s, "skipped", left_out[s]))
-            continue
-        alert = new.get((s.benchmark, s.metric, s.machine))
-        verdicts.append(Verdict(s, "dropped" if alert is None else "confirmed", alert=alert))
+        e = evidence.get(s)
+        if e is None:
+            verdicts.append(Verdict(s, "skipped", left_out.get(s, "not measured")))
+        elif not e.supports:
+            verdicts.append(Verdict(s, "dropped", _unsupported(s, e), evidence=e))
+        elif (alert := new.get((s.benchmark, s.metric, s.machine))) is None:
+            why = f"{describe(e)}, but the detector raises no alert on all the evidence"
+            verdicts.append(Verdict(s, "dropped", why, evidence=e))
+        else:
+            verdicts.append(Verdict(s, "confirmed", alert=alert, evidence=e))
     return verdicts

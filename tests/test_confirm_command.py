@@ -3,7 +3,11 @@ repository whose benchmark is measured in real pytest processes. The history bef
 confirmation is the real benchmark's results file, measured once here, stored for each
 commit with seeded run-to-run noise (5%) and a rise of a fifth over the newest three commits:
 suspected, not yet an alert. Measuring again then decides it: a real ×2 slowdown at
-the suspected commit raises the alert; identical code drops the suspicion."""
+the suspected commit is supported by the paired rounds and raises the alert; identical
+code drops the suspicion; and when the rise of the newest commits was the machine's (it
+has run the same code a fifth slower since), the rounds as history would raise an alert
+at the commit before the suspicion, but paired they show no change: the suspicion is
+dropped and the runs stay out of the history."""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def kernel():
     time.sleep({seconds})
 """
 BEFORE, AFTER = 20, 3  # commits before the change, and from it on
+NOW = 0.12  # the drifted machine's sleep: the history's rise of a fifth, for the same code
 
 
 def git(repo: Path, *args: str) -> str:
@@ -81,13 +86,17 @@ def _history_file(ref: dict[str, Any], sha: str, parent: str | None, i: int, fac
     return json.dumps(doc)
 
 
-def make_history(tmp_path: Path, slower: bool) -> tuple[Path, str, list[str]]:
+def make_history(
+    tmp_path: Path, slower: bool, drifted: bool = False
+) -> tuple[Path, str, list[str]]:
     """A repository of BEFORE + AFTER commits whose change (×2, or none) is at commit
-    BEFORE, its store with one run a commit from the real results file, and the shas."""
+    BEFORE, its store with one run a commit from the real results file, and the shas.
+    `drifted`: no commit changes the code, which sleeps NOW s: the history's rise is
+    the machine's, which ran it a fifth slower from commit BEFORE on, and still does."""
     repo = tmp_path / "repo"
     (repo / "suites").mkdir(parents=True)
     (repo / "suites" / "test_work.py").write_text(SUITE)
-    (repo / "work.py").write_text(WORK.format(seconds=0.1))
+    (repo / "work.py").write_text(WORK.format(seconds=NOW if drifted else 0.1))
     (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:hypothesispytest\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "dev@example.com")
@@ -97,12 +106,14 @@ def make_history(tmp_path: Path, slower: bool) -> tuple[Path, str, list[str]]:
         (repo / "README.md").write_text(f"# work, take {i}\n")
         shas.append(_commit(repo, f"README {i}"))
     ref = tmp_path / "ref.json"
+    (repo / "work.py").write_text(WORK.format(seconds=0.1))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          f"--perfci-json={ref}", "suites"],
         cwd=repo, capture_output=True, text=True, timeout=300, env=_env(), check=False,
     )  # fmt: skip
     assert ref.is_file(), done.stdout + done.stderr
+    (repo / "work.py").write_text(WORK.format(seconds=NOW if drifted else 0.1))
     if slower:
         (repo / "work.py").write_text(WORK.format(seconds=0.2))
     else:
@@ -138,7 +149,8 @@ def confirm(repo: Path, db: str, *args: str) -> dict[str, Any]:
 def latency_suspicion(doc: dict[str, Any]) -> dict[str, Any]:
     found = [s for s in doc["suspicions"] if s["metric"] == "latency"]
     assert len(found) == 1, doc
-    return found[0]
+    one: dict[str, Any] = found[0]
+    return one
 
 
 def test_a_real_slowdown_is_confirmed_and_raises_the_alert(tmp_path: Path) -> None:
@@ -152,6 +164,9 @@ def test_a_real_slowdown_is_confirmed_and_raises_the_alert(tmp_path: Path) -> No
     )
     assert s["kind"] == "regression" and abs(s["statistic"]) < s["threshold"]
     assert s["outcome"] == "confirmed", doc
+    paired = s["paired"]
+    assert paired["supports"] and paired["rounds"] == 3 and paired["p_value"] <= paired["level"]
+    assert 1 < paired["ci"][0] < paired["ratio"] < paired["ci"][1] and paired["ratio"] > 1.5
     assert s["alert"]["commit"] == shas[BEFORE] and s["alert"]["magnitude"] > 1.25
     assert doc["measured"][0]["order"] == "ABBABA" and doc["runs_stored"] == 6
     # the runs are history now: the alert is the branch's, and its runs are the commits'
@@ -162,8 +177,9 @@ def test_a_real_slowdown_is_confirmed_and_raises_the_alert(tmp_path: Path) -> No
         triggers = {sha: [r.trigger for r in runs_of_commit(store, sha)] for sha in shas}
     finally:
         store.close()
-    assert triggers[shas[BEFORE - 1]].count("confirm") == 3
-    assert triggers[shas[-1]].count("confirm") == 3
+    # each round's run: the suspected series as history, its other metrics as A/B runs
+    for sha in (shas[BEFORE - 1], shas[-1]):
+        assert triggers[sha].count("confirm") == 3 and triggers[sha].count("ab") == 3
     assert sum(t.count("confirm") for t in triggers.values()) == 6
     assert git(repo, "worktree", "list").count("\n") == 0
     assert git(repo, "status", "--porcelain") == ""
@@ -171,15 +187,60 @@ def test_a_real_slowdown_is_confirmed_and_raises_the_alert(tmp_path: Path) -> No
 
 def test_identical_code_drops_the_suspicion_and_it_is_not_measured_again(tmp_path: Path) -> None:
     repo, db, shas = make_history(tmp_path, slower=False)
-    doc = confirm(repo, db)
-    s = latency_suspicion(doc)
-    assert s["last_good_commit"] == shas[BEFORE - 1] and s["newest_commit"] == shas[-1]
-    assert s["outcome"] == "dropped" and s["alert"] is None, doc
+    done = perfci(repo, "confirm", "--db", db, "--rounds", "3")
+    assert done.returncode == 0, done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if " latency on " in x]
+    assert line.startswith("  dropped: suites/test_work::test_kernel latency on ")
+    assert f" at {shas[BEFORE - 1][:10]}..{shas[BEFORE][:10]} " in line
+    evidence = line.rsplit("): ", 1)[1]
+    assert evidence.endswith(" over 3 paired rounds: the paired rounds do not support a regression")
     detect = json.loads(perfci(repo, "detect", "--db", db, "--format", "json").stdout)
     assert detect["alerts"] == []
     again = confirm(repo, db)
     assert again["runs_stored"] == 0
     assert all(x["last_good_commit"] != shas[BEFORE - 1] for x in again["suspicions"])
+
+
+def _as_history(path: Path, into: Path) -> Path:
+    """A kept round's results file rewritten as a history run of its commit."""
+    doc = json.loads(path.read_text())
+    doc["run"]["run_id"] = str(uuid.uuid4())
+    doc["run"]["trigger"] = "confirm"
+    out = into / f"{path.parent.name}-{path.name}"
+    out.write_text(json.dumps(doc))
+    return out
+
+
+def test_rounds_that_do_not_support_the_suspicion_stay_out_of_the_history(tmp_path: Path) -> None:
+    repo, db, shas = make_history(tmp_path, slower=False, drifted=True)
+    doc = confirm(repo, db)
+    s = latency_suspicion(doc)
+    assert s["last_good_commit"] == shas[BEFORE - 1] and s["newest_commit"] == shas[-1]
+    assert s["outcome"] == "dropped" and s["alert"] is None, doc
+    assert not s["paired"]["supports"] and 0.9 < s["paired"]["ratio"] < 1.1
+    assert "the paired rounds do not support a regression" in s["reason"]
+    detect = json.loads(perfci(repo, "detect", "--db", db, "--format", "json").stdout)
+    assert detect["alerts"] == []
+    store = open_store(db)
+    try:
+        triggers = [r.trigger for sha in shas for r in runs_of_commit(store, sha)]
+    finally:
+        store.close()
+    assert triggers.count("ab") == 6 and "confirm" not in triggers
+    # the same rounds as history: the detector alone reads the commit before's new runs,
+    # at the machine's new speed, as a step there and raises an alert; the paired rounds
+    # are what kept it from doing so
+    copy = tmp_path / "as-history.db"
+    shutil.copyfile(tmp_path / "perfci.db", copy)
+    kept = sorted((repo / ".perfci" / "confirm" / "results").glob("*/*/round-*.json"))
+    assert len(kept) == 6
+    into = tmp_path / "as-history"
+    into.mkdir()
+    files = [str(_as_history(f, into)) for f in kept]
+    assert perfci(repo, "ingest", *files, "--db", f"sqlite:///{copy}").returncode == 0
+    done = perfci(repo, "detect", "--db", f"sqlite:///{copy}", "--format", "json")
+    (alert,) = [a for a in json.loads(done.stdout)["alerts"] if a["metric"] == "latency"]
+    assert (alert["commit"], alert["kind"]) == (shas[BEFORE - 1], "regression")
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from test_confirm_command import BEFORE, git, make_history
 
+from perfci.confirm import ROUNDS
+
 WORKFLOW = Path(__file__).parents[1] / ".github" / "workflows" / "perf-main.yml"
 DETECT = "Look for change points along main (stored as alerts)"
 CONFIRM = "Confirm suspected changes along main"
@@ -81,7 +83,7 @@ def test_a_confirmed_slowdown_is_a_new_alert_for_the_next_steps(tmp_path: Path) 
     (alert,) = [a for a in alerts(tmp_path) if a["metric"] == "latency"]
     assert (alert["commit"], alert["kind"], alert["new"]) == (shas[BEFORE], "regression", True)
     shown = summary(tmp_path)
-    assert shown.startswith("### Suspected changes measured again (10 runs)\n\n- ")
+    assert shown.startswith(f"### Suspected changes measured again ({2 * ROUNDS} runs)\n\n- ")
     assert shown.endswith("\n\n")  # the next step's section starts a block of its own
     assert (
         "- **confirmed**: `suites/test_work::test_kernel` latency on "
@@ -108,6 +110,8 @@ def test_identical_code_drops_the_suspicion(tmp_path: Path) -> None:
     shown = summary(tmp_path)
     assert "- **dropped**: `suites/test_work::test_kernel` latency on " in shown
     assert f"{shas[BEFORE - 1][:10]}..{shas[BEFORE][:10]}" in shown and "alert ×" not in shown
+    # why: the paired rounds' change and interval, in the suspected direction
+    assert f" over {ROUNDS} paired rounds: the paired rounds do not support a regression" in shown
     assert run_step(BISECT, repo, env).stdout == ""
 
 

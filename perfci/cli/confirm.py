@@ -1,5 +1,5 @@
-"""`perfci confirm`: suspected changes on a branch measured again, then judged by the
-detector on all the evidence."""
+"""`perfci confirm`: suspected changes on a branch measured again, then judged by a paired
+test of the rounds and by the detector on all the evidence."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ from perfci.confirm import (
     Measured,
     Verdict,
     decide,
+    describe,
     find_suspicions,
     measurable_here,
     measure_pairs,
 )
 from perfci.limits import COMMIT_TEXT, LimitError, check_text
 from perfci.measure.profiles import DEFAULT_PROFILE, PROFILES
+from perfci.stats.confirmation import LEVEL, MIN_ROUNDS, PairedEvidence
 from perfci.stats.suspect import SUSPECT_AFTER, SUSPECT_MARGIN
 from perfci.store import open_store
 
@@ -39,17 +41,20 @@ MAX_ROUNDS = 50
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "confirm",
-        help="measure suspected changes on a branch again, then let the detector judge",
+        help="measure suspected changes on a branch again, then test and detect on all of it",
         description="Runs history mode on --branch, then looks for series whose newest runs "
         "look changed but not yet significantly (the detector's statistic within "
         f"{SUSPECT_MARGIN:g} of its threshold, at most {SUSPECT_AFTER} runs after the "
         "change). For each, the last commit before the suspected change and the newest "
         "commit are checked out as git worktrees and measured again in fresh pytest "
-        f"processes, interleaved (ABBA BAAB …), for --rounds rounds (default {ROUNDS}); "
-        f"the runs are stored as runs of those commits (trigger {TRIGGER}, part of the "
-        "history) and the detector runs again on all of them: the alert is raised, or the "
-        "suspicion dropped. A suspected change is measured again once. Exit status 2 for "
-        "bad input or a side that cannot be set up or run (nothing stored).",
+        f"processes, interleaved (ABBA BAAB …), for --rounds rounds (default {ROUNDS}). "
+        "The rounds' paired log ratios are tested one-sided in the suspected direction "
+        f"(t-test at {LEVEL:g}); only when they support the change are the series' runs "
+        f"stored as history (trigger {TRIGGER}) and the detector run again on all of it: "
+        "the alert is raised, or the suspicion dropped. Runs that do not support it are "
+        "stored as A/B runs (trigger ab, not history). A suspected change is measured "
+        "again once. Exit status 2 for bad input or a side that cannot be set up or run "
+        "(nothing stored).",
     )
     add_db_option(parser)
     parser.add_argument("--branch", default="main", help="the branch (default main)")
@@ -68,8 +73,8 @@ def register(sub: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    if not 1 <= args.rounds <= MAX_ROUNDS:
-        raise UsageError(f"--rounds must be between 1 and {MAX_ROUNDS}")
+    if not MIN_ROUNDS <= args.rounds <= MAX_ROUNDS:
+        raise UsageError(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS}")
     try:
         budget = parse_duration(args.budget)
     except ValueError as exc:
@@ -158,6 +163,7 @@ def _verdict_dict(v: Verdict) -> dict[str, Any]:
         "newest_commit": s.pair.newest,
         "outcome": v.outcome,
         "reason": v.reason,
+        "paired": None if v.evidence is None else _paired_dict(v.evidence),
         "alert": None
         if a is None
         else {
@@ -167,6 +173,19 @@ def _verdict_dict(v: Verdict) -> dict[str, Any]:
             "shape": a.shape,
             "magnitude": round(a.magnitude, 6),
         },
+    }
+
+
+def _paired_dict(e: PairedEvidence) -> dict[str, Any]:
+    bounded = e.low > 0 and e.high < float("inf")
+    return {
+        "rounds": e.rounds,
+        "ratio": round(e.ratio, 6),
+        "ci": [round(e.low, 6), round(e.high, 6)] if bounded else None,
+        "confidence": round(1 - 2 * e.level, 6),
+        "p_value": e.p_value,
+        "level": e.level,
+        "supports": e.supports,
     }
 
 
@@ -187,8 +206,10 @@ def _text(branch: str, verdicts: list[Verdict], measured: list[Measured]) -> str
             f"×{found.ratio:.3f} at {s.pair.last_good[:10]}..{s.commit[:10]} "
             f"(statistic {abs(found.statistic):.2f} of {found.threshold:.2f})"
         )
-        if v.alert is not None:
-            head += f": alert ×{v.alert.magnitude:.3f} at {v.alert.commit[:10]}"
+        if v.alert is not None and v.evidence is not None:
+            head += (
+                f": {describe(v.evidence)}; alert ×{v.alert.magnitude:.3f} at {v.alert.commit[:10]}"
+            )
         elif v.reason:
             head += f": {v.reason}"
         lines.append(head)
