@@ -218,7 +218,8 @@ def github() -> Iterator[PullsGitHub]:
 
 def test_checked_kept_and_posted_as_perf_comment_does(tmp_path: Path, github: PullsGitHub) -> None:
     """The trust check, `perfci keep` and the comment on an A/B folder, the merge-base from
-    the API; the comment links no pull-request page (none shows A/B rounds)."""
+    the API; the rounds are kept with the head's kept folder (the dashboard's page judges
+    them again), and the comment links that pull-request page."""
     folder = ab_folder(tmp_path / "perfci-pr")
     github.pulls[42] = HEAD
     github.merge_bases[HEAD] = BASE
@@ -239,13 +240,13 @@ def test_checked_kept_and_posted_as_perf_comment_does(tmp_path: Path, github: Pu
     done = perfci("keep", str(folder), *common, "--into", str(data), cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     kept = sorted(p.name for p in (data / "pulls" / "42").iterdir())
-    assert kept == sorted(f"{HEAD}-round-{i:02d}-{s}.json" for i in range(1, 5) for s in
-                          ("base", "head"))  # fmt: skip
+    assert kept == sorted([f"{HEAD}-explain", *(f"{HEAD}-round-{i:02d}-{s}.json"
+                           for i in range(1, 5) for s in ("base", "head"))])  # fmt: skip
     done = perfci("comment", "--results", str(folder), *common, cwd=tmp_path, env=env)
     assert done.returncode == 0 and done.stdout.startswith("created comment "), done.stderr
     (posted,) = github.comments
     assert posted["body"].startswith(f"{MARKER}\n**perfci: 2 regressions**")
-    assert "Measured in this job" in posted["body"] and PAGE_LINK not in posted["body"]
+    assert "Measured in this job" in posted["body"] and PAGE_LINK in posted["body"]
     github.merge_bases[HEAD] = sha("main moved")  # the folder's base is no longer it
     done = perfci("comment", "--results", str(folder), *common, cwd=tmp_path, env=env)
     assert done.returncode == 2 and "is not the merge-base" in done.stderr

@@ -250,7 +250,7 @@ def test_the_ab_compare_step_leaves_what_perf_comment_judges_again(tmp_path: Pat
     env.update(
         PERFCI=tool("perfci"), PERFCI_DB=f"sqlite:///{tmp_path / 'pr.db'}", MODE="pr",
         COMPARE="ab", PROFILE="quick", PYTEST_ARGS="suites/test_work.py::test_kernel",
-        BUDGET="5m", HEAD_SHA=head,
+        BUDGET="5m", EXPLAIN_BUDGET="0", HEAD_SHA=head,  # why sections: test_ab_explain
         MERGE_BASE=base, PR_NUMBER="42", BEFORE="", RUNNER_TEMP=str(temp),
         GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
     )  # fmt: skip

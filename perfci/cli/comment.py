@@ -10,16 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from perfci.baseline import main_trends
 from perfci.cli.common import UsageError, add_db_option, github_client, pr_number_arg
 from perfci.config import Config, ConfigError, load_config
 from perfci.dashboard.naming import pull_request_url, safe_href
+from perfci.explain.history import whys as profiled_whys
 from perfci.github.artifact import PullResults, read_pull_results
-from perfci.github.comment import DEFAULT_AUTHOR, comment_body, upsert_comment
+from perfci.github.comment import DEFAULT_AUTHOR, MARKDOWN_LIMIT, comment_body, upsert_comment
 from perfci.github.event import PullContext, check_sha, pull_context
-from perfci.github.pull_report import ab_pull_markdown, pull_markdown
+from perfci.github.pull_report import ab_pull_markdown, compare_pull, pull_markdown
 from perfci.github.trust import LABEL, REFUSED, Refused, check_pull
 from perfci.github.trust import merge_base as trust_merge_base
-from perfci.store import open_store
+from perfci.report.comment import CommentExtras, comment_markdown
+from perfci.store import Store, open_store
 
 if TYPE_CHECKING:
     from perfci.github.client import GitHubClient
@@ -227,8 +230,6 @@ def _from_results(args: argparse.Namespace, site: str | None) -> int:
     results = read_pull_results(args.results, context.pr_number, head)
     base = check_sha(args.base, "--base") if args.base is not None else None
     config = _config()
-    if results.ab is not None:  # no pull-request page shows an A/B comparison's rounds
-        site = None
     if args.dry_run:
         if base is None:
             raise UsageError("--dry-run asks nothing of the API: give the merge-base as --base")
@@ -268,9 +269,31 @@ def _markdown(
         return ab_pull_markdown(results, base, config)
     store = open_store(args.db)
     try:
-        return pull_markdown(store, results, base, config, Path.cwd(), page)
+        if results.profiled is None:
+            return pull_markdown(store, results, base, config, Path.cwd(), page)
+        return _profiled_markdown(store, results, base, config, page)
     finally:
         store.close()
+
+
+def _profiled_markdown(
+    store: Store, results: PullResults, base: str, config: Config, page: str | None
+) -> str:
+    """`pull_markdown`'s comment with a why section for each regression of this
+    comparison that the folder's checked diffs explain, profiled against the commit of
+    its nearest base run (`perfci.explain.history.whys`): the folder's verdicts are
+    never read."""
+    assert results.profiled is not None
+    cwd = Path.cwd()
+    verdicts = compare_pull(store, results, base, config, cwd)
+    nearest = verdicts.baseline.run
+    whys, line = profiled_whys(
+        verdicts.comparisons, nearest.sha if nearest else None, results.profiled
+    )
+    extras = CommentExtras(page, main_trends(store, verdicts, cwd), whys=whys, why_line=line)
+    return comment_markdown(
+        verdicts.baseline, verdicts.comparisons, extras=extras, limit=MARKDOWN_LIMIT
+    )
 
 
 def _from_body(args: argparse.Namespace, site: str | None) -> int:

@@ -36,6 +36,13 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--base-url", metavar="URL", help="where the site is published, for the printed address"
     )
+    parser.add_argument(
+        "--pulls",
+        type=Path,
+        metavar="DIR",
+        help="perfci-data's pulls/ folder: pull-request pages of A/B comparisons, and the "
+        "regressions' kept profile diffs with links to their raw traces (perfci keep)",
+    )
     add_db_option(parser)
     parser.set_defaults(handler=handle)
 
@@ -56,7 +63,7 @@ def check_store_exists(url: str) -> None:
 
 
 def build(
-    db: str | None, out: Path, repo_url: str | None, base_url: str | None
+    db: str | None, out: Path, repo_url: str | None, base_url: str | None, pulls: Path | None = None
 ) -> tuple[Path, int, int]:
     """Build the site; returns the overview's path, the page count and files written."""
     for option, value in (("--repo-url", repo_url), ("--base-url", base_url)):
@@ -64,6 +71,8 @@ def build(
             raise UsageError(f"{option} must be an http(s) address, not {value!r}")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    if pulls is not None and not pulls.is_dir():
+        raise UsageError(f"--pulls {pulls} is not a folder")
     try:
         config = load_config()  # read before anything is written: a bad file writes nothing
     except ConfigError as exc:
@@ -72,7 +81,9 @@ def build(
     check_store_exists(url)
     store = open_store(url, upgrade=False)
     try:
-        report = build_site(store, out, repo_url=repo_url, base_url=base_url, config=config)
+        report = build_site(
+            store, out, repo_url=repo_url, base_url=base_url, config=config, pulls=pulls
+        )
     except OSError as exc:
         raise UsageError(f"cannot write the site into --out {out}: {exc.strerror or exc}") from None
     finally:
@@ -82,7 +93,7 @@ def build(
 
 def handle(args: argparse.Namespace) -> int:
     repo_url = args.repo_url or default_repo_url()
-    index, pages, written = build(args.db, args.out, repo_url, args.base_url)
+    index, pages, written = build(args.db, args.out, repo_url, args.base_url, args.pulls)
     print(f"Dashboard: {index.resolve()} ({pages} pages, {written} files written)")
     if args.base_url:
         print(f"Published at: {args.base_url.rstrip('/')}/index.html")

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from perfci.cli.common import UsageError, github_client, pr_number_arg
-from perfci.github.artifact import PULLS, keep_pull_results, read_pull_results
+from perfci.dashboard.kept import MAX_TRACE_BYTES, MAX_TRACES_BYTES, NOT_JSON, SUFFIX
+from perfci.github.artifact import PULLS, Kept, keep_pull_results, read_pull_results
 from perfci.github.client import GitHubError
 from perfci.github.comment import pull_head_sha
 from perfci.github.event import check_sha, pull_context
@@ -24,8 +25,14 @@ def register(sub: Any) -> None:
         f"each is a pull_request run of pull request N at the head commit SHA, and (through "
         f"the API, token from $GITHUB_TOKEN) that N's head is still SHA; then writes them "
         f"under DIR as {PULLS}/N/SHA-NAME.json, which `perfci rebuild` reads back. A "
-        f"pull request that has moved on keeps nothing (exit 0). Any file that fails a "
-        f"check: exit 2 and nothing written.",
+        f"same-job A/B folder (ab.json) also keeps its rounds, and a folder whose "
+        f"regressions were profiled its checked diffs and raw traces, in "
+        f"{PULLS}/N/SHA{SUFFIX}/ for the dashboard's pull-request page: gzip-compressed "
+        f"JSON only, each trace parsed as JSON and written again as data (a trace that is "
+        f"not JSON by name is left out); a trace over {MAX_TRACE_BYTES >> 20} MiB, or "
+        f"past {MAX_TRACES_BYTES >> 20} MiB of traces for the head, is left out and said "
+        f"so. A pull request that has moved on keeps nothing (exit 0). Any file that fails "
+        f"a check: exit 2 and nothing written.",
     )
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT", help="folder of results")
     parser.add_argument(
@@ -65,5 +72,23 @@ def handle(args: argparse.Namespace) -> int:
         kept = keep_pull_results(results, args.into)
     except OSError as exc:
         raise UsageError(f"cannot write into --into {args.into}: {exc.strerror or exc}") from None
-    print(f"kept {len(kept)} results file(s) of #{number} at {head[:12]} in {kept[0].parent}")
+    print(_said(kept, number, head))
     return 0
+
+
+def _said(kept: Kept, number: int, head: str) -> str:
+    """What was kept, a line each: the results files, then the head's kept folder."""
+    lines = [f"kept {len(kept.files)} results file(s) of #{number} at {head[:12]} in "
+             f"{kept.files[0].parent}"]  # fmt: skip
+    if kept.folder is not None:
+        what = ["the A/B rounds"] if kept.rounds else []
+        if kept.diffs:
+            traces = sum(t.file is not None for t in kept.traces)
+            what.append(f"{kept.diffs} profile diff(s) with {traces} raw trace(s)")
+        lines.append(f"kept {' and '.join(what)} of {head[:12]} in {kept.folder}")
+        other = [t for t in kept.traces if t.left_out == NOT_JSON]
+        if other:
+            lines.append(f"left out {len(other)} trace(s) that are not JSON (e.g. cProfile's)")
+        lines += [f"left out {t.name}: {t.left_out}" for t in kept.traces
+                  if t.left_out and t.left_out != NOT_JSON]  # fmt: skip
+    return "\n".join(lines)

@@ -13,10 +13,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from perfci import __version__
+from perfci.ab.diff_file import read_plain
 from perfci.config import Config
 from perfci.dashboard import naming
 from perfci.dashboard.backends import backend_sections
 from perfci.dashboard.data import Catalog, load_catalog
+from perfci.dashboard.kept import MAX_TRACE_BYTES
 from perfci.dashboard.manifest import SiteWriter
 from perfci.dashboard.outcomes import by_run
 from perfci.dashboard.pages import benchmark_pages as _benchmark_pages
@@ -81,12 +83,16 @@ def build_site(
     base_url: str | None = None,
     branch: str | None = None,
     config: Config | None = None,
+    pulls: Path | None = None,
 ) -> BuildReport:
     """Write the static site for `store` into `out`; pages whose inputs did not change
     since the last build into `out` are neither re-read nor rewritten. The charts follow
     `branch`'s first-parent history (default: main when the store has it, see
     `Catalog.trend_branch`); pull-request pages judge with `config` (default: the
-    working directory's perfci.toml), as `perfci compare` does."""
+    working directory's perfci.toml), as `perfci compare` does. `pulls`, perfci-data's
+    pulls/ folder, adds what `perfci keep` kept beside the pull requests' results: A/B
+    comparisons' pages and the regressions' profile diffs, with their raw traces copied
+    into the site (`perfci.dashboard.pull_explain`)."""
     out.mkdir(parents=True, exist_ok=True)
     options = {"repo_url": repo_url, "base_url": base_url, "branch": branch}
     env = _templates()
@@ -104,24 +110,26 @@ def build_site(
     rows = _benchmark_pages(
         store, catalog, trend, writer, env.get_template("benchmark.html"), common
     )
-    pulls = pull_requests(store, catalog, config)
-    for number, pull in pulls.items():
+    prs = pull_requests(store, catalog, config, pulls)
+    for number, pull in prs.items():
         html = env.get_template("pull.html").render(common, root="../", pull=pull, catalog=catalog)
         writer.write(naming.pull_request_page(number), html)
+        for path, kept in pull["files"]:
+            writer.write(path, read_plain(kept.parent, kept.name, MAX_TRACE_BYTES))
     outcomes = by_run(catalog)
     full = archive[:-1]
     archived = [(page, chunk[-1], chunk[0]) for page, chunk in full]  # page, oldest, newest
     for number, (page, chunk) in enumerate(full, start=1):
-        context = {"runs": chunk, "pulls": pulls, "archived": [], "number": number}
+        context = {"runs": chunk, "pulls": prs, "archived": [], "number": number}
         html = env.get_template("runs.html").render(
             common, root="../", catalog=catalog, outcomes=outcomes, **context
         )
         writer.write(page, html)
 
     overview = _overview_context(catalog, rows, trend, path_of=_groups_by_id(catalog))
-    newest = {"runs": runs[: naming.RUNS_PER_PAGE], "pulls": pulls, "archived": archived}
+    newest = {"runs": runs[: naming.RUNS_PER_PAGE], "pulls": prs, "archived": archived}
     pages = {
-        naming.OVERVIEW: ("index.html", overview | {"pulls": pulls}),
+        naming.OVERVIEW: ("index.html", overview | {"pulls": prs}),
         naming.RUNS: ("runs.html", newest | {"number": None, "outcomes": outcomes}),
         naming.MACHINES: ("machines.html", {"runs": runs}),
         naming.BACKENDS: ("backends.html", {"sections": backend_sections(store, catalog)}),

@@ -175,3 +175,70 @@ def explain_markdown(diff: Explanation, limit: int = 5) -> str:
 
 def explanations_markdown(explanations: Sequence[Explanation], limit: int = 5) -> str:
     return "\n\n".join(explain_markdown(e, limit) for e in explanations)
+
+
+# -- the full diff as a table's cells (the dashboard's pull-request page) -----------------
+
+KINDS = {
+    "operator": "operator",
+    "kernel": "kernel",
+    "graph": "graph",
+    "primitive": "graph primitive",
+    "function": "function",
+}
+_CORE_ML_KINDS = {"operation": "Core ML op", "layer": "Core ML layer"}
+STATUS_WORDS = {
+    "new": "new",
+    "vanished": "vanished",
+    "changed": "changed",
+    "within_noise": "within noise",
+    "unchanged": "unchanged",
+}
+
+
+def kind_label(kind: str) -> str:
+    """What an entry is, in words: `aten::mm` an operator, an MLX graph or primitive, a
+    Core ML op (`operation:conv`: "Core ML op conv") or layer, a Python function."""
+    prefix, _, rest = kind.partition(":")
+    if rest and prefix in _CORE_ML_KINDS:
+        return f"{_CORE_ML_KINDS[prefix]} {rest}"
+    return KINDS.get(kind, kind)
+
+
+def section_heading(s: SectionDiff) -> str:
+    """One profiler's line: its clock, the total per call base → head against its noise,
+    the segments it had, Core ML's load time, and whether all of it is within noise."""
+    return _section_heading(s)
+
+
+def change_cells(c: Change) -> dict[str, str]:
+    """Every figure of one entry as text, for a table of the full diff: what it is, its
+    status, time per call base, head, the change and the noise it was judged against,
+    calls per call base → head and their change, the device base → head (a move says so)
+    and Core ML's cost share. Names are returned as they are: the caller escapes them."""
+    moved = c.moved
+    device = ""
+    if moved:
+        device = f"{c.device_base or 'default'} → {c.device_head or 'default'}"
+    elif c.device_head or c.device_base:
+        device = str(c.device_head or c.device_base)
+    cost = ""
+    if c.cost_base or c.cost_head:  # Core ML's estimate; other profilers give none (0)
+        cost = " → ".join(f"{v:.1%}" if v is not None else "none"
+                          for v in (c.cost_base, c.cost_head))  # fmt: skip
+    delta = c.calls_delta
+    return {
+        "name": c.name,
+        "kind": kind_label(c.kind),
+        "status": STATUS_WORDS.get(c.status, c.status),
+        "base": _time(c.base_s),
+        "head": _time(c.head_s),
+        "delta": "" if c.delta_s is None else _signed(c.delta_s),
+        "noise": "" if c.noise_s is None else f"±{_time(c.noise_s)}",
+        "calls": f"{_count(c.calls_base)} → {_count(c.calls_head)}",
+        "calls_delta": "" if delta == 0 else f"{'+' if delta > 0 else '-'}{_count(abs(delta))}",
+        "device": device,
+        "moved": "moved" if moved else "",
+        "cost": cost,
+        "shapes": "; ".join(c.shapes),
+    }
