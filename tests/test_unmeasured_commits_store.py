@@ -31,7 +31,7 @@ from perfci.store.alert_rows import series_points
 from perfci.store.ancestry import lineages
 from perfci.store.ingest import ingest_runs
 from perfci.store.models import Commit, CommitParent, Run
-from perfci.store.queries import IN_CHUNK, branch_tip, first_parent_chain, list_runs
+from perfci.store.queries import IN_CHUNK, branch_tip, first_parent_chain, list_runs, stored_as
 
 GEMM_PAGE = naming.benchmark_page("suites/mlx/test_gemm", "test_gemm")
 
@@ -267,3 +267,16 @@ def test_the_dashboard_draws_no_point_at_an_unmeasured_commit(store: Store, tmp_
     # by first-parent position from the oldest measured commit: 4-6 are gaps, 0-1 left out
     assert sorted(int(p) for p in chunk["commits"]) == [0, 1, 5]
     assert shas[7][:10] in (out / "index.html").read_text()  # the tip, a measured commit
+
+
+def test_a_run_is_kept_as_it_was_stored(store: Store, tmp_path: Path) -> None:
+    """`stored_as`: the file of a run as the store holds it, for perfci-data."""
+    whole = run(benchmarks=(benchmark(), benchmark(name="test_other", seed=1)))
+    part = replace(
+        whole, benchmarks=whole.benchmarks[:1], run=replace(whole.run, trigger="confirm")
+    )
+    assert stored_as(store, whole) is None
+    ingest_runs(store, [part], checkout=None)
+    kept = stored_as(store, whole)
+    assert kept is not None and kept.run.trigger == "confirm"
+    assert kept.benchmarks == part.benchmarks and kept.run.run_id == whole.run.run_id

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, cast, exists, func, literal, select
 
 from perfci.environment import Conditions
-from perfci.results import NOT_HISTORY
+from perfci.results import NOT_HISTORY, RunResult, canonical_params
 from perfci.store import Store
 from perfci.store.models import (
     Benchmark,
@@ -158,6 +158,51 @@ def runs_of_commit(store: Store, sha_prefix: str) -> list[RunRow]:
     )
     with store.engine.connect() as conn:
         return [_run_row(row) for row in conn.execute(query)]
+
+
+def stored_as(store: Store, result: RunResult) -> RunResult | None:
+    """`result` as the store holds its run (found by its run key): with the stored run's
+    trigger, and only the metrics and outcomes stored for it (a run may be stored in
+    parts); None when no run of that key is stored. Keeps a results file of what was
+    stored, for `perfci rebuild`."""
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(Run.id, Run.trigger).where(Run.run_key == result.run.run_id)
+        ).first()
+        if found is None:
+            return None
+        run_id, trigger = found
+        named = select(Benchmark.suite, Benchmark.name, Benchmark.params)
+        metrics = {
+            (suite, name, params, metric)
+            for suite, name, params, metric in conn.execute(
+                named.add_columns(Measurement.metric)
+                .join(Measurement, Measurement.benchmark_id == Benchmark.id)
+                .where(Measurement.run_id == run_id)
+            )
+        }
+        outcomes = {
+            (suite, name, params)
+            for suite, name, params in conn.execute(
+                named.join(Outcome, Outcome.benchmark_id == Benchmark.id).where(
+                    Outcome.run_id == run_id
+                )
+            )
+        }
+    benchmarks = []
+    for b in result.benchmarks:
+        key = (b.suite, b.name, canonical_params(b.params))
+        kept = tuple(m for m in b.metrics if (*key, m.name) in metrics)
+        if kept:
+            benchmarks.append(replace(b, metrics=kept))
+    return replace(
+        result,
+        run=replace(result.run, trigger=trigger),
+        benchmarks=tuple(benchmarks),
+        outcomes=tuple(
+            o for o in result.outcomes if (o.suite, o.name, canonical_params(o.params)) in outcomes
+        ),
+    )
 
 
 def run_metrics(store: Store, run_id: int) -> list[MetricRow]:
