@@ -60,7 +60,7 @@ def page_whys(
     verdict (benchmark, canonical params, metric) to its row's id; `base_sha` is the
     commit the page's verdicts were judged against."""
     whys = Whys()
-    if kept is None or kept.explained is None:
+    if kept is None or kept.explained is None or not regressions(comparisons):
         return whys
     explained = kept.explained
     if kept.profiled_base != base_sha:
