@@ -9,8 +9,11 @@ repository whose suite has BENCHMARKS plain pytest-benchmark tests (pure-Python 
 Each comparison is one `perfci ab` process with its defaults (3 rounds at least, up to
 10, a 20-minute budget, the sides taking turns), its profiling of regressions off. Run:
 `python suites/perfci/quality/ab_real.py [--aa N] [--ab N] [--benchmarks N]
-[--sequential] [--affinity CPUS] [--max-rounds N]`; it prints a Markdown table for
-QUALITY.md. CI runs a one-comparison version (tests/test_ab_command.py)."""
+[--sequential] [--affinity CPUS] [--max-rounds N] [--max-time SECONDS]`; it prints a
+Markdown table for QUALITY.md. `--max-time` passes pytest-benchmark's
+`--benchmark-max-time` after the quick profile's (the last one given wins), so that a
+suite of a few hundred benchmarks fits a comparison into minutes. CI runs a
+one-comparison version (tests/test_ab_command.py)."""
 
 from __future__ import annotations
 
@@ -84,7 +87,7 @@ def one_comparison(
         done = subprocess.run(
             # measured as perfci ab measures; its profiles of regressions are not timed here
             [PERFCI, "ab", "--base", "HEAD~1", "--format", "json", "--explain-budget", "0",
-             *options, "--db", f"sqlite:///{Path(tmp) / 'ab.db'}"],
+             "--db", f"sqlite:///{Path(tmp) / 'ab.db'}", *options],
             cwd=repo, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode not in (0, 1):
@@ -106,12 +109,17 @@ def main() -> None:
     )
     parser.add_argument("--max-rounds", type=int, help="perfci ab --max-rounds")
     parser.add_argument("--affinity", metavar="CPUS", help="perfci ab --affinity")
+    parser.add_argument(
+        "--max-time", type=float, metavar="SECONDS", help="pytest-benchmark's max time a test"
+    )
     args = parser.parse_args()
     options = ["--sequential"] if args.sequential else []
     if args.affinity:
         options += ["--affinity", args.affinity]
     if args.max_rounds:
         options += ["--max-rounds", str(args.max_rounds)]
+    if args.max_time:
+        options += ["--", f"--benchmark-max-time={args.max_time}"]
     count = args.benchmarks
     planted = {i: 1.05 for i in range(PLANTED)} | {i: 1.10 for i in range(PLANTED, 2 * PLANTED)}
     rows = []
