@@ -63,6 +63,7 @@ class Outcome:
     confirmations: int
     supported: int  # confirmations whose paired rounds supported the suspicion
     extra_runs: int
+    with_runs: bool = False  # alerted with a confirmation's runs in the history
 
 
 def _noise(family: str, seed: int, n: int) -> Floats:
@@ -108,7 +109,9 @@ def push(
 
     def outcome(alert: tuple[int, str] | None, pushes: int) -> Outcome:
         found, kind = alert if alert is not None else (None, None)
-        return Outcome(found, kind, pushes, confirmations, supported, 2 * rounds * confirmations)
+        extra = 2 * rounds * confirmations
+        held = alert is not None and supported > 0
+        return Outcome(found, kind, pushes, confirmations, supported, extra, held)
 
     for commit in range(N):
         points.append(run(commit))
@@ -150,11 +153,12 @@ class Cell:
     confirmations: int
     supported: int
     extra_runs: int
+    with_runs: int  # null: series alerted with a confirmation's runs in the history
 
 
 def cell(args: tuple[str, int, int, bool, int, float, float]) -> Cell:
     family, first, count, power, rounds, margin, level = args
-    hits = exact = pushes = confirmations = supported = extra = 0
+    hits = exact = pushes = confirmations = supported = extra = with_runs = 0
     for seed in range(first, first + count):
         if power:
             o = push(family, seed, STEP, AT, FIRST_CHECK, rounds, margin, level)
@@ -168,7 +172,8 @@ def cell(args: tuple[str, int, int, bool, int, float, float]) -> Cell:
         confirmations += o.confirmations
         supported += o.supported
         extra += o.extra_runs
-    return Cell(hits, exact, count, pushes, confirmations, supported, extra)
+        with_runs += o.with_runs
+    return Cell(hits, exact, count, pushes, confirmations, supported, extra, with_runs)
 
 
 def _total(cells: list[Cell]) -> Cell:
@@ -201,10 +206,11 @@ def markdown(table: dict[str, dict[str, Cell]], rounds: int, margin: float, leve
         f"{margin:g}) beside the passive detector",
         "",
         "| noise family | false alerts per null series: passive | with confirmation "
+        "| of which with a confirmation's runs in the history "
         "| +5%, 5 after: passive | with confirmation | attribution ±1 with confirmation "
         "| confirmations per 100 pushes (null) | null confirmations the paired rounds "
         "support | extra runs per 100 pushes (null) | extra runs per power series |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for family, cells in table.items():
         mark = " (untuned)" if family in UNTUNED else ""
@@ -213,7 +219,8 @@ def markdown(table: dict[str, dict[str, Cell]], rounds: int, margin: float, leve
         per_100 = 100 / null_c.pushes
         lines.append(
             f"| {family}{mark} | {wilson(null_p.hits, null_p.series)} "
-            f"| {wilson(null_c.hits, null_c.series)} | {wilson(pow_p.hits, pow_p.series)} "
+            f"| {wilson(null_c.hits, null_c.series)} | {null_c.with_runs} of {null_c.hits} "
+            f"| {wilson(pow_p.hits, pow_p.series)} "
             f"| {wilson(pow_c.hits, pow_c.series)} | {wilson(pow_c.exact, max(pow_c.hits, 1))} "
             f"| {null_c.confirmations * per_100:.2f} "
             f"| {wilson(null_c.supported, max(null_c.confirmations, 1))} "
