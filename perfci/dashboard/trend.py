@@ -53,8 +53,8 @@ class Trend:
             return cls(branch, [], [])
         shas = first_parent_chain(store, tip, limit=commit_count(store) + 1)[::-1]
         measured = {run.sha for run in catalog.runs.values()}
-        oldest = next(i for i, sha in enumerate(shas) if sha in measured)  # the tip is
-        shas = shas[oldest:]
+        # from the oldest commit with a run: the unmeasured ones before it draw nothing
+        shas = shas[next((i for i, sha in enumerate(shas) if sha in measured), 0) :]
         where = {sha: i for i, sha in enumerate(shas)}
         runs: list[list[RunSummary]] = [[] for _ in shas]
         at: dict[int, int] = {}
