@@ -212,3 +212,25 @@ def test_the_rows_follow_the_diffs_order(ab_site: tuple[Path, Path]) -> None:
         for m in re.findall(r'<tr class="change-[a-z_]+"><td><code>(.*?)</code>', page(ab_site[0]))
     ]
     assert names == explanation_names(hostile_diff())
+
+
+def test_an_ab_comparison_without_profiles_has_its_page(tmp_path: Path) -> None:
+    """A kept A/B folder whose regressions were not profiled: the page, judged again from
+    the kept rounds, and no why section."""
+    from test_ab_comment import HEAD as AB_HEAD
+    from test_ab_comment import ab_folder
+
+    folder = ab_folder(tmp_path / "perfci-pr")
+    keep_pull_results(read_pull_results(folder, NUMBER, AB_HEAD), tmp_path / "perfci-data")
+    text = page(site_of(tmp_path, tmp_path / "perfci-data" / "pulls"))
+    assert "in the same job, base and head interleaved: 4 round(s)" in text
+    assert 'class="verdict-regression"' in text and "test_gemm" in text
+    assert 'id="why"' not in text
+
+
+def test_pulls_that_is_not_a_folder_is_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'site.db'}"
+    assert cli("rebuild", "--from", str(history_runs(tmp_path / "runs")), "--db", db).code == 0
+    done = cli("dashboard", "--out", str(tmp_path / "site"), "--db", db, "--pulls",
+               str(tmp_path / "missing"))  # fmt: skip
+    assert done.refused() and "--pulls" in done.err and not (tmp_path / "site").exists()

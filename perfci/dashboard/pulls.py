@@ -220,6 +220,7 @@ def _newest_ab(
 def _ab_page(k: KeptHead, folder: Path, config: Config) -> dict[str, Any]:
     """An A/B comparison's page: its kept rounds judged again from their files."""
     from perfci.report.comment import duration_text  # the comment imports the site's naming
+
     assert k.ab is not None
     r = k.ab
     rounds = tuple(
