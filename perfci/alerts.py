@@ -14,10 +14,11 @@ not written again. A change whose first run follows commits without runs (the co
 a push that were not measured, which the store keeps from git, `perfci.store.ancestry`)
 is attributed to the range last_good_commit..commit, which `perfci bisect ALERT_ID`
 searches; a drift (values that moved gradually, `shape` `drift`) to the range from the
-first commit of the values that drifted to the commit where the change is placed. A drift found again in the segment its open alert began is
-that drift going on: the alert moves to the newest change and its magnitude grows.
-`check_history` also says, per series, how many runs its open segment has and how many
-more it needs before a change in it can be judged. The store's rows are read and written by
+first commit of the values that drifted to the commit where the change is placed. A
+drift found again in the segment its open alert began is that drift going on: the alert
+moves to the newest change and its magnitude grows. `check_history` also says, per
+series, how many runs its open segment has and how many more it needs before a change in
+it can be judged. The store's rows are read and written by
 `perfci.store.alert_rows`; this module is the policy.
 """
 
