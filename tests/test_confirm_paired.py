@@ -12,6 +12,7 @@ import pytest
 
 from perfci.confirm import Pair, describe, judge_pair
 from perfci.stats.confirmation import LEVEL, paired_test, t_quantile, t_upper_tail
+from perfci.stats.segments import Kind
 from perfci.stats.suspect import Suspect
 
 
@@ -79,7 +80,7 @@ def test_too_few_rounds_or_none_support_nothing() -> None:
 
 
 def _pair(statistic: float) -> Pair:
-    kind = "regression" if statistic > 0 else "improvement"
+    kind: Kind = "regression" if statistic > 0 else "improvement"
     return Pair(Suspect(195, kind, math.exp(statistic / 100), statistic, 4.0), "c194", "c199")
 
 
