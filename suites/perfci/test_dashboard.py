@@ -305,14 +305,14 @@ def test_dashboard_one_run_rebuild(perf, tmp_path_factory, commits: int) -> None
 
     def check(written: tuple[str, ...]) -> None:
         # every page's header and its newest chunk (each has a new point), overview, runs,
-        # machines; no older chunk, no asset
+        # machines, backends side by side (the newest run's); no older chunk, no asset
         pages = [p for p in written if p.startswith("b/")]
         chunks = [p for p in written if p.startswith("d/")]
         assert len(pages) == len(chunks) == BENCHMARKS[commits] // 2
         newest = max(int(p.rsplit("-", 2)[1]) for p in chunks)
         assert all(int(p.rsplit("-", 2)[1]) == newest for p in chunks)
         rest = set(written) - set(pages) - set(chunks)
-        assert sorted(rest) == ["index.html", "machines.html", "runs.html"]
+        assert sorted(rest) == ["backends.html", "index.html", "machines.html", "runs.html"]
         print(f"\nrewrote {len(written)} files")
 
     perf(one_run, check=check)
