@@ -20,7 +20,8 @@ def setup_commands() -> list[str]:
 
 def test_the_readme_has_exactly_two_set_up_commands() -> None:
     main_job, tests = setup_commands()
-    assert "perfci run" in main_job and main_job.count("perfci run") == 2  # the second compares
+    assert main_job.count("perfci run") == 1  # the run, stored, with its dashboard
+    assert "perfci ab --base HEAD~1 --" in main_job  # verdicts measured in the same job
     assert "pytest" in tests
 
 
