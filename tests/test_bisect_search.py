@@ -74,11 +74,16 @@ def test_an_undecided_step_stops_with_the_range_so_far() -> None:
 
 
 def _comparison(
-    verdict: str, benchmark: str = "suites/s::test_a", metric: str = "latency"
+    verdict: str,
+    benchmark: str = "suites/s::test_a",
+    metric: str = "latency",
+    ci: tuple[float, float] = (1.2, 1.9),
+    direction: str = "lower",
+    noise: str = "paired",
 ) -> Comparison:
     return Comparison(
-        benchmark, {}, metric, "s", "lower", verdict,  # type: ignore[arg-type]
-        1.5, (1.2, 1.9), 0.01, 20, 20, "paired over 3 rounds",
+        benchmark, {}, metric, "s", direction, verdict,  # type: ignore[arg-type]
+        1.5, ci, 0.01, 20, 20, "paired over 3 rounds", noise=noise,
     )  # fmt: skip
 
 
@@ -98,6 +103,30 @@ def test_a_steps_verdict_comes_from_the_selected_metric(verdicts: list[str], kin
     # other metrics and benchmarks new at the candidate do not decide
     comparisons += [_comparison("inconclusive", metric="cold_start"), _comparison("new", "x::y")]
     assert verdict_of(Selection(("suites",)), comparisons).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("ci", "direction", "kind", "step"),
+    [
+        ((0.959, 1.022), "lower", "regression", "good"),  # rules out +4%, not unchanged
+        ((0.959, 1.041), "lower", "regression", "undecided"),  # +4.1% still possible
+        ((0.978, 1.05), "higher", "regression", "good"),  # throughput: a drop ruled out
+        ((0.95, 1.05), "higher", "regression", "undecided"),
+        ((0.97, 1.10), "lower", "improvement", "good"),  # a speed-up sought, ruled out
+    ],
+)
+def test_an_interval_that_rules_out_the_change_sought_makes_the_commit_good(
+    ci: tuple[float, float], direction: str, kind: str, step: str
+) -> None:
+    selection = Selection(("suites",), kind=kind, min_effect=0.04)
+    found = verdict_of(selection, [_comparison("inconclusive", ci=ci, direction=direction)])
+    assert found.kind == step
+
+
+def test_an_interval_on_assumed_noise_rules_out_nothing() -> None:
+    selection = Selection(("suites",), min_effect=0.04)
+    guessed = _comparison("inconclusive", ci=(0.99, 1.01), noise="assumed")
+    assert verdict_of(selection, [guessed]).kind == "undecided"
 
 
 def test_an_alerts_bisection_judges_its_own_benchmark_only() -> None:

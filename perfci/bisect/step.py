@@ -4,9 +4,14 @@ under the always-valid stopping rule) and judged on the selected metric.
 
 The selected comparisons decide the step: the change sought (a regression, or for an
 improvement alert an improvement) on any of them makes the commit bad; all unchanged
-makes it good; one that failed or is missing on the commit's side makes it a commit to
-skip; anything else (inconclusive within the step's rounds and budget, or a change the
-other way) leaves it undecided, which stops the search rather than guess.
+makes it good, and so does an inconclusive one whose interval rules out the change
+sought at the minimum effect (the question of a step is whether the commit has the
+change, not whether it is unchanged to the last percent: an interval of [0.959, 1.022]
+at a minimum effect of 4% rules out the slowdown though it cannot call the commit
+unchanged; the interval is the A/B's confidence sequence, valid at whatever round the
+step stopped); one that failed or is missing on the commit's side makes it a commit to
+skip; anything else (an interval that allows the change, or a change the other way)
+leaves it undecided, which stops the search rather than guess.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from perfci import pytest_args
 from perfci.ab.session import DECIDED, ABError, Outcome, Plan, run_ab
 from perfci.ab.worktree import Side, SideError, sides
 from perfci.bisect.search import StepKind, StepResult
-from perfci.compare import Comparison
+from perfci.compare import DEFAULT_MIN_EFFECT, Comparison
 from perfci.config import Config
 from perfci.results import RunResult, canonical_params
 
@@ -69,13 +74,24 @@ def verdict_of(selection: Selection, comparisons: Sequence[Comparison]) -> StepR
     sought = [c for c in judged if c.verdict == selection.kind]
     if sought:
         return StepResult("bad", _said(sought[0]), sought[0].ratio)
-    if all(c.verdict == "unchanged" for c in judged):
+    if all(c.verdict == "unchanged" or _rules_out(selection, c) for c in judged):
         return StepResult("good", _said(judged[0]), judged[0].ratio)
     other = next((c for c in judged if c.verdict != "unchanged"), judged[0])
     if other.verdict in ("regression", "improvement"):
         why = f"changed the other way, not the {selection.kind} sought: {_said(other)}"
         return StepResult("undecided", why, other.ratio)
     return StepResult("undecided", _said(other), other.ratio)
+
+
+def _rules_out(selection: Selection, c: Comparison) -> bool:
+    """Whether inconclusive `c`'s interval excludes the change sought at the minimum
+    effect: for a regression of a lower-is-better metric, its upper end below 1 + effect
+    (an improvement, or a higher-is-better metric, the other end and way)."""
+    if c.verdict != "inconclusive" or c.ci is None or c.noise in (None, "assumed"):
+        return False
+    effect = selection.min_effect if selection.min_effect is not None else DEFAULT_MIN_EFFECT
+    worse_up = (selection.kind == "regression") == (c.direction == "lower")
+    return c.ci[1] < 1 + effect if worse_up else c.ci[0] > 1 / (1 + effect)
 
 
 def _said(c: Comparison) -> str:
