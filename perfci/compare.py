@@ -383,12 +383,8 @@ def compare_metrics(
         effect = config.min_effect_for(_label(row), min_effect)
         est = estimate(key, level)
         verdict = judge(est, direction_of(row.direction), effect)
-        note = f"noise {est.noise:.1%} ({est.noise_source})"
-        if est.between:
-            note = (
-                f"noise {est.noise:.1%} ({est.noise_source}; of it {est.between:.1%} moves "
-                "a commit's runs together)"
-            )
+        shared = f"; of it {est.between:.1%} moves a commit's runs together" if est.between else ""
+        note = f"noise {est.noise:.1%} ({est.noise_source}{shared})"
         gates = row.metric not in PROCESS_WIDE
         if not gates:
             verdict, note = never_judged(verdict, note)

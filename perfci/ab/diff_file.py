@@ -205,6 +205,20 @@ def _relative(value: object, where: str) -> str:
     return str(text)
 
 
+def versioned_json(raw: bytes, where: str, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """`raw` parsed as a JSON object whose `format` is `fmt` and `format_version` is
+    `version` (`what` names such a document in the message); ResultsError otherwise."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ResultsError(f"{where}: not valid JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ResultsError(f"{where}: not {what} (format {fmt!r})")
+    if doc.get("format_version") != version:
+        raise ResultsError(f"{where}: format_version must be {version}")
+    return doc
+
+
 def read_plain(folder: Path, relative: str, most: int) -> bytes:
     """The bytes of `folder`/`relative`: every step a real folder, the end a plain file of
     at most `most` bytes; ResultsError otherwise."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfci.ab.diff_file import ExplainEntry, parse_entry, read_diff
+from perfci.ab.diff_file import ExplainEntry, parse_entry, read_diff, versioned_json
 from perfci.ab.explained import Explained
 from perfci.ab.session import DECIDED, OUT_OF_TIME, TRIGGER, Outcome, judge_rounds, round_limit
 from perfci.compare import ResultsFile
@@ -157,14 +157,7 @@ def _read(path: Path) -> bytes:
 
 
 def _parse(raw: bytes, where: str) -> Manifest:
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ResultsError(f"{where}: not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ResultsError(f"{where}: not an A/B manifest (format {FORMAT!r})")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ResultsError(f"{where}: format_version must be {FORMAT_VERSION}")
+    doc = versioned_json(raw, where, FORMAT, FORMAT_VERSION, "an A/B manifest")
     unknown = sorted(set(doc) - KEYS - OPTIONAL)
     if unknown:
         raise ResultsError(f"{where}: unknown key {unknown[0][:40]!r}")

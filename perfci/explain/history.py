@@ -26,7 +26,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfci.ab.diff_file import FOLDER, ExplainEntry, parse_entry, read_diff, read_plain
+from perfci.ab.diff_file import (
+    FOLDER,
+    ExplainEntry,
+    parse_entry,
+    read_diff,
+    read_plain,
+    versioned_json,
+)
 from perfci.ab.explained import Explained, explain_regressions, regressions
 from perfci.ab.report import explain_line, why_sections
 from perfci.compare import Comparison
@@ -80,14 +87,7 @@ def read_entry(folder: Path) -> Profiled:
     line for the first thing that is not so."""
     where = str(folder / ENTRY)
     raw = read_plain(folder, ENTRY, MAX_ENTRY_BYTES)
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ResultsError(f"{where}: not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ResultsError(f"{where}: not a profile diffs entry (format {FORMAT!r})")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ResultsError(f"{where}: format_version must be {FORMAT_VERSION}")
+    doc = versioned_json(raw, where, FORMAT, FORMAT_VERSION, "a profile diffs entry")
     if set(doc) != _KEYS:
         extra = sorted(set(doc) - _KEYS)
         if extra:
