@@ -24,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from evaluate_common import wilson
 
@@ -32,13 +34,17 @@ PERFCI = str(Path(sys.executable).parent / "perfci")
 PLANTED = 10  # benchmarks slowed by each planted change
 
 
+def sizes(count: int) -> list[int]:
+    """Each benchmark's loop length, by index."""
+    return [2000 + 37 * i for i in range(count)]
+
+
 def _suite(count: int) -> str:
-    sizes = ", ".join(str(2000 + 37 * i) for i in range(count))
     return f"""import pytest
 
 from work import kernel
 
-SIZES = [{sizes}]
+SIZES = {sizes(count)!r}
 
 
 @pytest.mark.parametrize("i", range(len(SIZES)))
@@ -60,10 +66,16 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def make_repo(root: Path, count: int, factors: dict[int, float]) -> Path:
-    """Two commits: the suite, then `factors` applied (empty: a README edit only)."""
+def make_repo(
+    root: Path, count: int, factors: dict[int, float], extra: Mapping[str, str] | None = None
+) -> Path:
+    """Two commits: the suite (with `extra`'s files, by path), then `factors` applied
+    (empty: a README edit only)."""
     repo = root / "repo"
     (repo / "suites").mkdir(parents=True)
+    for name, text in (extra or {}).items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
     (repo / "suites" / "test_work.py").write_text(_suite(count))
     (repo / "work.py").write_text(_work({}))
     (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:hypothesispytest\n")
@@ -77,26 +89,38 @@ def make_repo(root: Path, count: int, factors: dict[int, float]) -> Path:
     return repo
 
 
-def one_comparison(
-    count: int, factors: dict[int, float], options: list[str]
-) -> tuple[dict[int, str], dict]:
-    """Verdict of each benchmark's latency by its index, and the `ab` section."""
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = make_repo(Path(tmp), count, factors)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PERFCI_"))}
-        done = subprocess.run(
-            # measured as perfci ab measures; its profiles of regressions are not timed here
-            [PERFCI, "ab", "--base", "HEAD~1", "--format", "json", "--explain-budget", "0",
-             "--db", f"sqlite:///{Path(tmp) / 'ab.db'}", *options],
-            cwd=repo, env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"perfci ab failed: {done.stderr.strip()[-500:]}")
-        doc = json.loads(done.stdout)
-    verdicts = {
+def clean_env() -> dict[str, str]:
+    """This environment without the pytest and perfci settings of whoever runs it."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PERFCI_"))}
+
+
+def latency_verdicts(doc: dict[str, Any]) -> dict[int, str]:
+    """Verdict of each benchmark's latency by its index, from a comparison's JSON."""
+    return {
         int(c["params"]["i"]): c["verdict"] for c in doc["comparisons"] if c["metric"] == "latency"
     }
-    return verdicts, doc["ab"]
+
+
+def ab_in(repo: Path, db: Path, options: list[str]) -> tuple[dict[int, str], dict[str, Any]]:
+    """`perfci ab --base HEAD~1` in `repo`, stored in `db`: its verdicts and `ab` section."""
+    done = subprocess.run(
+        # measured as perfci ab measures; its profiles of regressions are not timed here
+        [PERFCI, "ab", "--base", "HEAD~1", "--format", "json", "--explain-budget", "0",
+         "--db", f"sqlite:///{db}", *options],
+        cwd=repo, env=clean_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"perfci ab failed: {done.stderr.strip()[-500:]}")
+    doc = json.loads(done.stdout)
+    return latency_verdicts(doc), doc["ab"]
+
+
+def one_comparison(
+    count: int, factors: dict[int, float], options: list[str]
+) -> tuple[dict[int, str], dict[str, Any]]:
+    """Verdict of each benchmark's latency by its index, and the `ab` section."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return ab_in(make_repo(Path(tmp), count, factors), Path(tmp) / "ab.db", options)
 
 
 def main() -> None:
