@@ -2,12 +2,12 @@
 in the same run.
 
 Each comparison makes ab_real's repository (`make_repo`: BENCHMARKS pure-Python
-pytest-benchmark tests; A/A: base and head differ in the README only; A/B: +5% more work in
-PLANTED benchmarks, +10% in PLANTED others) with, in both commits, the same benchmarks for
-asv: `benchmarks/bench_work.py`'s `time_kernel(i)`, parametrised over the same indices, calling
-the same `work.kernel(i, n)`, and an `asv.conf.json`. Both tools compare HEAD~1 with HEAD
-there, taking turns on who goes first, pinned to the same --affinity CPUs (perfci ab's
-option; taskset for asv and so every process it starts).
+pytest-benchmark tests; A/A: base and head differ in the README only; A/B: +5% more work
+in PLANTED benchmarks, +10% in PLANTED others) with, in both commits, the same benchmarks
+for asv: `benchmarks/bench_work.py`'s `time_kernel(i)`, parametrised over the same
+indices, calling the same `work.kernel(i, n)`, and an `asv.conf.json`. Both tools compare
+HEAD~1 with HEAD in that one repository, taking turns on who goes first, pinned to the same
+--affinity CPUs (perfci ab's option; taskset for asv and so every process it starts).
 
 What asv (0.6.6) does with each commit, read from its source and its `-v` log: a
 `virtualenv` environment (Python 3.11, made once a run by `asv setup` with pip from the
@@ -146,34 +146,41 @@ def _judged(results: Path) -> tuple[set[int], float]:
     return measured[0] & measured[1], float(rounds)
 
 
-def asv_comparison(asv: Asv, count: int, factors: dict[int, float], tally: Tally) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        results = Path(tmp) / "asv" / "results"
-        repo = make_repo(Path(tmp), count, factors, asv_files(count, asv.envs, results))
-        started = time.monotonic()
-        done = asv.run(["continuous", *asv.options, "HEAD~1", "HEAD"], repo)
-        seconds = time.monotonic() - started
-        marks = changed_benchmarks(done.stdout)
-        check_status(done, marks)
-        judged, rounds = _judged(results)
+def asv_comparison(asv: Asv, repo: Path, results: Path, tally: Tally) -> None:
+    started = time.monotonic()
+    done = asv.run(["continuous", *asv.options, "HEAD~1", "HEAD"], repo)
+    seconds = time.monotonic() - started
+    marks = changed_benchmarks(done.stdout)
+    check_status(done, marks)
+    judged, rounds = _judged(results)
     slower = {i for i, mark in marks.items() if mark in "+!"}
     tally.add(judged, set(marks), slower, rounds, seconds)
     print(f"{tally.label}: {len(marks)} changed of {len(judged)}; {seconds:.0f} s", flush=True)
 
 
-def ab_comparison(
-    asv: Asv, count: int, factors: dict[int, float], options: list[str], tally: Tally
-) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        results = Path(tmp) / "asv" / "results"
-        repo = make_repo(Path(tmp), count, factors, asv_files(count, asv.envs, results))
-        started = time.monotonic()
-        verdicts, ab = ab_in(repo, Path(tmp) / "ab.db", options)
-        seconds = time.monotonic() - started
+def ab_comparison(repo: Path, db: Path, options: list[str], tally: Tally) -> None:
+    started = time.monotonic()
+    verdicts, ab = ab_in(repo, db, options)
+    seconds = time.monotonic() - started
     changed = {i for i, v in verdicts.items() if v in CHANGES}
     regressed = {i for i, v in verdicts.items() if v == "regression"}
     tally.add(verdicts, changed, regressed, ab["rounds"], seconds)
     print(f"{tally.label}: {len(changed)} flagged; {seconds:.0f} s", flush=True)
+
+
+def both(
+    asv: Asv, count: int, factors: dict[int, float], options: list[str],
+    tallies: tuple[Tally, Tally], ab_first: bool,
+) -> None:  # fmt: skip
+    """perfci ab and asv on one repository (asv writes nothing into it), in either order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "asv" / "results"
+        repo = make_repo(Path(tmp), count, factors, asv_files(count, asv.envs, results))
+        if ab_first:
+            ab_comparison(repo, Path(tmp) / "ab.db", options, tallies[0])
+        asv_comparison(asv, repo, results, tallies[1])
+        if not ab_first:
+            ab_comparison(repo, Path(tmp) / "ab.db", options, tallies[0])
 
 
 def prepare(root: Path, count: int, args: argparse.Namespace) -> Asv:
@@ -227,11 +234,7 @@ def main() -> None:
             for k in range(runs):
                 # who goes first alternates, so neither always meets the machine as the
                 # other left it
-                if k % 2 == 0:
-                    ab_comparison(asv, args.benchmarks, factors, options, ours)
-                asv_comparison(asv, args.benchmarks, factors, theirs)
-                if k % 2 == 1:
-                    ab_comparison(asv, args.benchmarks, factors, options, ours)
+                both(asv, args.benchmarks, factors, options, (ours, theirs), k % 2 == 0)
             rows += [ours, theirs]
     rounds = args.asv_rounds or f"{ASV_DEFAULT_ROUNDS} (its default)"
     print(f"\n{args.benchmarks} benchmarks, affinity {args.affinity or 'none'}; asv continuous "
