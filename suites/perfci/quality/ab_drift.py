@@ -205,7 +205,8 @@ def main() -> None:
     header = [name for name in HEADER if "found" not in name] + ["load"]
     table = [r.tally.cells() | {"load": _load_cell(r.loads)} for r in rows.values()]
     print(f"\nA/A, {args.benchmarks} benchmarks, affinity {args.affinity or 'none'}, load on "
-          f"{load_cpus or 'any CPU'} for {args.load_seconds:.0f} s\n")  # fmt: skip
+          f"{load_cpus or 'any CPU'} for {args.load_seconds:.0f} s; history mode's rounds are "
+          f"its runs a side\n")  # fmt: skip
     print(markdown(header, table))
 
 
