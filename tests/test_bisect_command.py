@@ -13,6 +13,8 @@ import pytest
 from bisect_repo import git, history, perfci
 from sqlalchemy import create_engine, text
 
+from perfci.cli.bisect import MAX_ROUNDS
+
 
 def _db(repo: Path) -> Path:
     return repo.parent / "perfci.db"
@@ -31,7 +33,7 @@ def test_a_planted_slowdown_is_named_within_log2_n_plus_one_steps(tmp_path: Path
     assert len(doc["steps"]) <= math.ceil(math.log2(8)) + 1
     assert {s["result"] for s in doc["steps"]} <= {"good", "bad"}
     assert doc["range"] == {"good": shas[4], "bad": shas[5], "commits": 1}
-    assert "step 1: " in done.stderr and "round 1/10" in done.stderr
+    assert "step 1: " in done.stderr and f"round 1/{MAX_ROUNDS}" in done.stderr
     # every run is an A/B run of the good end or a step's commit, never main's history
     engine = create_engine(f"sqlite:///{_db(repo)}")
     with engine.connect() as conn:

@@ -59,6 +59,11 @@ class Selection:
             return False
         return self.benchmark is None or self.benchmark == (c.benchmark, canonical_params(c.params))
 
+    def open_question(self, c: Comparison) -> bool:
+        """Whether `c` decides the step and more rounds could still change its answer:
+        inconclusive ones whose interval already rules out the change sought need none."""
+        return self.judges(c) and not _rules_out(self, c)
+
 
 def verdict_of(selection: Selection, comparisons: Sequence[Comparison]) -> StepResult:
     """The step's result from the comparisons of its rounds (candidate as head)."""
@@ -130,7 +135,7 @@ def measure(
     max_rounds, budget = limits
     plan = Plan(
         selection.pytest_args, selection.profile, 1, max_rounds, budget, selection.min_effect,
-        decides=selection.judges,
+        decides=selection.open_question,
     )  # fmt: skip
     outcome: Outcome | None = None
     try:
