@@ -59,7 +59,9 @@ def test_a_commit_that_fails_to_import_is_skipped(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last == f"first bad commit: {shas[4]} kernel does 6 times the work"
-    (skipped,) = [line for line in done.stdout.splitlines() if " skipped: " in line]
+    skips = [line for line in done.stdout.splitlines() if " skipped: " in line]
+    assert len(skips) == 1, done.stdout + done.stderr
+    (skipped,) = skips
     assert shas[2][:12] in skipped and "wrote no results: pytest exited 2" in skipped
     assert done.stdout.count(" good: ") == 2  # its neighbours, 1 and 3
 

@@ -5,11 +5,14 @@ only between commits) and the whole-file analysis of a CSV (`changepoint.detect`
 Cells (coefficient of variation 1.5%): large steps (×1.3, ×2, ×5, and the same
 improvements, for lower and higher is better) with 30 values before and 8 after; the
 same with 12 to 20 before and 5 or 8 after; a small step for comparison; a history of 8
-(or 6) commits of 3 runs each with +30% at one commit; and noise alone at those lengths,
-for every family. A detection counts only at the exact index (the right commit)."""
+(or 6) commits of 3 runs each with +30% at one commit; steps of 6 to 18 times the noise
+behind one or two commits of 3 runs, alerted or suspected (what perf-main measures
+again); and noise alone at those lengths, for every family. A detection counts only at
+the exact index (the right commit)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -17,11 +20,16 @@ from evaluate_common import wilson
 from series import ALL, UNTUNED, series
 
 from perfci.alerts import _scan
+from perfci.confirm import pair_to_measure
 from perfci.stats.changepoint import Direction, detect
 from perfci.store.alert_rows import SeriesPoint
 
 CV = 0.015
 FACTORS = (1.3, 2.0, 5.0)
+# A step's size in units of the noise is what a detector sees; a ×6 slowdown of a kernel
+# whose run medians move by ×1.5 is about 9σ.
+SIGMAS = (6, 9, 12, 18)
+TAIL_FAMILIES = ("gaussian", "lognormal", "bimodal", "AR(1) 0.5")
 _WHEN = datetime(2026, 1, 1)
 
 
@@ -70,6 +78,26 @@ def step_cell(
     return exact, other
 
 
+def tail_cell(args: tuple[str, int, int, float, int, int]) -> tuple[int, int]:
+    """(alerted at the exact index, alerted or suspected there) over `count` series of
+    `before` values and `after` (commits of 3 runs), slower by `factor`: the store's
+    scan, and when it raises nothing the rule `perfci confirm` runs
+    (`perfci.confirm.pair_to_measure`), whose suspicion perf-main measures again."""
+    family, before, after, factor, first, count = args
+    n = before + after
+    commits = [i // 3 for i in range(n)]
+    alerted = either = 0
+    for s in range(first, first + count):
+        values = _values(family, s, n, before, factor)
+        hit = (before, "regression") in store_scan(values, commits, "lower")
+        if not hit:
+            pair = pair_to_measure(list(values), [f"{c:040x}" for c in commits], 0, "lower")
+            either += pair is not None and pair.suspect.index == before
+        alerted += hit
+        either += hit
+    return alerted, either
+
+
 def null_cell(args: tuple[str, str, int, int, int, int]) -> int:
     """Series of noise alone with any change found."""
     family, path, n, runs, first, count = args
@@ -78,6 +106,27 @@ def null_cell(args: tuple[str, str, int, int, int, int]) -> int:
         bool(PATHS[path](series(family, s, n=n, cv=CV), commits, "lower"))
         for s in range(first, first + count)
     )
+
+
+def tail_table(run: Callable[..., Iterable[tuple[int, int]]], seed: int, n: int) -> list[str]:
+    """Steps in units of the noise behind one or two commits of 3 runs (markdown lines)."""
+    lines = [
+        "### Steps in units of the noise: 4 commits of 3 runs before, 1 or 2 after "
+        "(store; alerted / alerted or suspected)",
+        "",
+        "| family | runs after | " + " | ".join(f"+{k}σ" for k in SIGMAS) + " |",
+        "|---|---|" + "---|" * len(SIGMAS),
+    ]
+    for family in TAIL_FAMILIES:
+        for after in (3, 6):
+            cells = []
+            for k in SIGMAS:
+                jobs = [(family, 12, after, 1 + k * CV, a, b) for a, b in _split(seed, n)]
+                results = list(run(tail_cell, jobs))
+                alerted, either = (sum(r[i] for r in results) for i in (0, 1))
+                cells.append(f"{wilson(alerted, n)} / {wilson(either, n)}")
+            lines.append(f"| {family} | {after} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _split(first: int, n: int, parts: int = 4) -> list[tuple[int, int]]:
@@ -148,6 +197,7 @@ def short_histories(pool: object, seed: int, n_step: int, n_null: int) -> list[s
         cells += [" / ".join(nulls(family, p, 3 * c, 3, n_null) for p in PATHS) for c in (8, 6)]
         mark = " (untuned)" if family in UNTUNED else ""
         lines.append(f"| {family}{mark} | " + " | ".join(cells) + " |")
+    lines += ["", *tail_table(run, seed, n_step)]
     lines += [
         "",
         "### Noise alone in short histories (CV 1.5%, one run a commit; store / CSV)",
