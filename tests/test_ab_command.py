@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from perfci.ab.manifest import read_ab_results
+from perfci.cli.ab import MAX_ROUNDS
 from perfci.config import Config
 
 PERFCI = shutil.which("perfci", path=str(Path(sys.executable).parent)) or "perfci"
@@ -112,7 +113,7 @@ def test_a_planted_slowdown_is_found_in_the_same_job(repo: Path) -> None:
     assert folder.manifest.head == git(repo, "rev-parse", "HEAD")
     again = folder.outcome(Config()).comparisons
     assert {(c.benchmark.split("::")[1], c.metric): c.verdict for c in again} == found
-    assert "round 1/10" in done.stderr
+    assert f"round 1/{MAX_ROUNDS}" in done.stderr
     # the worktrees are gone; the developer's checkout is as it was
     assert git(repo, "worktree", "list").count("\n") == 0
     assert git(repo, "status", "--porcelain") == ""

@@ -80,10 +80,11 @@ def _comparison(
     ci: tuple[float, float] = (1.2, 1.9),
     direction: str = "lower",
     noise: str = "paired",
+    ratio: float = 1.5,
 ) -> Comparison:
     return Comparison(
         benchmark, {}, metric, "s", direction, verdict,  # type: ignore[arg-type]
-        1.5, ci, 0.01, 20, 20, "paired over 3 rounds", noise=noise,
+        ratio, ci, 0.01, 20, 20, "paired over 3 rounds", noise=noise,
     )  # fmt: skip
 
 
@@ -106,20 +107,27 @@ def test_a_steps_verdict_comes_from_the_selected_metric(verdicts: list[str], kin
 
 
 @pytest.mark.parametrize(
-    ("ci", "direction", "kind", "step"),
+    ("ci", "ratio", "direction", "kind", "step"),
     [
-        ((0.959, 1.022), "lower", "regression", "good"),  # rules out +4%, not unchanged
-        ((0.959, 1.041), "lower", "regression", "undecided"),  # +4.1% still possible
-        ((0.978, 1.05), "higher", "regression", "good"),  # throughput: a drop ruled out
-        ((0.95, 1.05), "higher", "regression", "undecided"),
-        ((0.97, 1.10), "lower", "improvement", "good"),  # a speed-up sought, ruled out
+        # m = 4%: the change sought is 8.2%, ruled out under 1.04^1.25 = 1.0503
+        ((0.959, 1.022), None, "lower", "regression", "good"),  # not unchanged within ±4%
+        ((0.959, 1.048), None, "lower", "regression", "good"),
+        ((0.98, 1.055), None, "lower", "regression", "undecided"),  # 5/8 of it possible
+        ((0.99, 1.049), 1.042, "lower", "regression", "undecided"),  # past the split
+        ((0.955, 1.05), None, "higher", "regression", "good"),  # throughput: a drop ruled out
+        ((0.93, 1.02), None, "higher", "regression", "undecided"),
+        ((0.97, 1.10), None, "lower", "improvement", "good"),  # a speed-up sought, ruled out
+        ((0.94, 1.02), None, "lower", "improvement", "undecided"),
     ],
 )
 def test_an_interval_that_rules_out_the_change_sought_makes_the_commit_good(
-    ci: tuple[float, float], direction: str, kind: str, step: str
+    ci: tuple[float, float], ratio: float | None, direction: str, kind: str, step: str
 ) -> None:
     selection = Selection(("suites",), kind=kind, min_effect=0.04)
-    found = verdict_of(selection, [_comparison("inconclusive", ci=ci, direction=direction)])
+    middle = ratio if ratio is not None else (ci[0] * ci[1]) ** 0.5
+    found = verdict_of(
+        selection, [_comparison("inconclusive", ci=ci, direction=direction, ratio=middle)]
+    )
     assert found.kind == step
 
 

@@ -4,12 +4,17 @@ under the always-valid stopping rule) and judged on the selected metric.
 
 The selected comparisons decide the step: the change sought (a regression, or for an
 improvement alert an improvement) on any of them makes the commit bad; all unchanged
-makes it good, and so does an inconclusive one whose interval rules out the change
-sought at the minimum effect (the question of a step is whether the commit has the
-change, not whether it is unchanged to the last percent: an interval of [0.959, 1.022]
-at a minimum effect of 4% rules out the slowdown though it cannot call the commit
-unchanged; the interval is the A/B's confidence sequence, valid at whatever round the
-step stopped); one that failed or is missing on the commit's side makes it a commit to
+makes it good, and so does an inconclusive one that rules the change out. The minimum
+effect m splits the change sought in two on the log scale (an alert's change is (1+m)²),
+and a step asks which side a commit is on, not whether it is unchanged to the last
+percent: an inconclusive interval rules the change out when its ratio lies under the
+split and its far end under (1+m)^1.25, five eighths of the change (×1.014 [0.993,
+1.044] at m = 3.9% rules out an 8% change). A commit with the whole change reaches
+there only through an interval that misses it by three eighths of the change; the share
+stays well short of the whole because one commit's processes can sit a few percent off
+the code's own effect (a worktree's layout), and a bad commit read at +5% must not be
+called good. The interval is the A/B's confidence sequence, valid at whatever round the
+step stopped. One that failed or is missing on the commit's side makes it a commit to
 skip; anything else (an interval that allows the change, or a change the other way)
 leaves it undecided, which stops the search rather than guess.
 """
@@ -34,6 +39,9 @@ from perfci.results import RunResult, canonical_params
 
 MIN_ROUND_COUNT = 3  # the paired test decides nothing in fewer rounds (perfci.stats.sequential)
 _FAILED = ("missing", "error")
+# how much of the change sought, on the log scale in units of the split, an interval must
+# rule out for a good commit: 1.25 of 2, five eighths (see the module's docstring)
+RULED_OUT_SHARE = 1.25
 
 
 class SelectionError(ValueError):
@@ -89,14 +97,18 @@ def verdict_of(selection: Selection, comparisons: Sequence[Comparison]) -> StepR
 
 
 def _rules_out(selection: Selection, c: Comparison) -> bool:
-    """Whether inconclusive `c`'s interval excludes the change sought at the minimum
-    effect: for a regression of a lower-is-better metric, its upper end below 1 + effect
-    (an improvement, or a higher-is-better metric, the other end and way)."""
-    if c.verdict != "inconclusive" or c.ci is None or c.noise in (None, "assumed"):
+    """Whether inconclusive `c` is on the side of the split without the change sought: for
+    a regression of a lower-is-better metric, its ratio under 1 + m and its upper end under
+    (1 + m)^1.25 (an improvement, or a higher-is-better metric, the other end and way)."""
+    if c.verdict != "inconclusive" or c.ci is None or c.ratio is None:
+        return False
+    if c.noise in (None, "assumed"):
         return False
     effect = selection.min_effect if selection.min_effect is not None else DEFAULT_MIN_EFFECT
-    worse_up = (selection.kind == "regression") == (c.direction == "lower")
-    return c.ci[1] < 1 + effect if worse_up else c.ci[0] > 1 / (1 + effect)
+    split, far = 1 + effect, (1 + effect) ** RULED_OUT_SHARE
+    if (selection.kind == "regression") == (c.direction == "lower"):
+        return c.ratio < split and c.ci[1] < far
+    return c.ratio > 1 / split and c.ci[0] > 1 / far
 
 
 def _said(c: Comparison) -> str:

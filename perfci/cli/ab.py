@@ -36,7 +36,7 @@ from perfci.store.ingest import ingest_runs
 
 RESULTS = Path(".perfci/ab/results")
 MIN_ROUNDS = 3
-MAX_ROUNDS = 10
+MAX_ROUNDS = 30
 BUDGET = "20m"
 EXPLAIN_BUDGET = "5m"
 

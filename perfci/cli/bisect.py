@@ -29,7 +29,7 @@ from perfci.store.engine import describe_url
 from perfci.store.ingest import ingest_runs
 
 RESULTS = AB_RESULTS  # beside perfci ab's: the runs are A/B runs
-MAX_ROUNDS = 10
+MAX_ROUNDS = 30
 BUDGET = "30m"
 
 
@@ -68,9 +68,10 @@ def register(sub: Any) -> None:
         "--min-effect",
         type=float,
         default=None,
-        help="smallest change a step calls, as a fraction: 0.05 is 5%%, 1 a doubling "
-        "(default: half an alert's change on the log scale; else perfci.toml's min_effect, "
-        "else compare's default)",
+        help="half the change sought on the log scale, as a fraction (0.05 is 5%%, 1 a "
+        "doubling): a step calls a commit bad at this change, good once it rules out 1.25 "
+        "times it (default: half an alert's change; else perfci.toml's min_effect, else "
+        "compare's default)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_db_option(parser)

@@ -7,7 +7,7 @@ repository whose suite has BENCHMARKS plain pytest-benchmark tests (pure-Python 
   are unchanged, so a flag there is a false alarm and a planted one found is power.
 
 Each comparison is one `perfci ab` process with its defaults (3 rounds at least, up to
-10, a 20-minute budget, the sides taking turns), its profiling of regressions off. Run:
+30, a 20-minute budget, the sides taking turns), its profiling of regressions off. Run:
 `python suites/perfci/quality/ab_real.py [--aa N] [--ab N] [--benchmarks N]
 [--sequential] [--affinity CPUS] [--max-rounds N] [--max-time SECONDS]`; it prints a
 Markdown table for QUALITY.md. `--max-time` passes pytest-benchmark's

@@ -50,6 +50,7 @@ class Trial:
     seconds: float
     exit: int
     reason: str
+    said: str = ""  # each step: the commit's index, its result and why
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -104,12 +105,16 @@ def one_trial(commits: int, planted: int, factor: float, cpu_time: bool) -> Tria
         seconds,
         done.returncode,
         doc["reason"] or "",
+        "; ".join(
+            f"{shas.index(s['commit'])} {s['result']}: {s['reason']}" for s in doc["steps"]
+        ),
     )
 
 
 def report(trials: list[Trial], commits: int, factor: float, cpu_time: bool) -> str:
     bound = math.ceil(math.log2(commits - 1)) + 1 if commits > 2 else 1
     hits = sum(t.found == t.planted and t.steps <= bound for t in trials)
+    wrong = sum(t.found is not None and t.found != t.planted for t in trials)
     times = [t.seconds for t in trials]
     clock = "time.process_time" if cpu_time else "pytest-benchmark's default clock"
     lines = [
@@ -118,10 +123,10 @@ def report(trials: list[Trial], commits: int, factor: float, cpu_time: bool) -> 
         f"{len(trials)} trials; the planted commit drawn per trial; {clock}; "
         f"bound ⌈log2 {commits - 1}⌉ + 1 = {bound} steps.",
         "",
-        "| trials | planted commit named within the bound | steps, mean (max) | "
-        "time per bisection, median (max) |",
-        "|---|---|---|---|",
-        f"| {len(trials)} | {hits}/{len(trials)}, {wilson(hits, len(trials))} | "
+        "| trials | planted commit named within the bound | wrong commit named | "
+        "steps, mean (max) | time per bisection, median (max) |",
+        "|---|---|---|---|---|",
+        f"| {len(trials)} | {hits}/{len(trials)}, {wilson(hits, len(trials))} | {wrong} | "
         f"{statistics.fmean(t.steps for t in trials):.1f} ({max(t.steps for t in trials)}) | "
         f"{statistics.median(times):.0f} s ({max(times):.0f} s) |",
         "",
@@ -159,6 +164,8 @@ def main() -> None:
             f"{trial.steps} steps, {trial.seconds:.0f} s",
             flush=True,
         )
+        if trial.found != planted:
+            print(f"  {trial.said}", flush=True)
     args.out.write_text(report(trials, args.commits, args.factor, args.cpu_time))
     print(f"wrote {args.out}")
 
