@@ -270,9 +270,7 @@ def test_one_slow_process_does_not_hold_the_interval_open() -> None:
 
 def test_a_slow_process_now_and_then_costs_little_power() -> None:
     rng = np.random.default_rng(23)
-    found = [
-        flags_at_some_look(slow_process(rng, ROUNDS) + math.log(1.05)) for _ in range(400)
-    ]
+    found = [flags_at_some_look(slow_process(rng, ROUNDS) + math.log(1.05)) for _ in range(400)]
     assert np.mean(found) >= 0.95
 
 

@@ -48,17 +48,17 @@ in a row then read as certainty.
 
 Robust to a slow process: one run of a round can land in a slow state for its whole
 life (measured on a 2-core VM: rounds of +15% and +51% among 120 of a pure-Python loop
-otherwise within ±7%), and one such round dominates the spread S, so the interval stays wide for the rest of the comparison. From
-`WINSOR_FROM` rounds on, each look first winsorises its rounds at their median ± `WINSOR_K`
-robust standard deviations, the scale read from the 10th to the 90th percentile (a
-breakdown of 10%: the spread of a process one in two slowed, which is real, is kept, and
-only rare extremes are pulled in). The look's p-value and interval are those of the
-winsorised rounds. That is outside the theorem (the clip points depend on the data), so
-its level is measured instead, with a look after every round
-(suites/perfci/quality/ab_stats.md, the same families as above and a slow process one
-round in twenty): within 0.2 points of the plain test in every family whose level the
-plain test keeps, and about 2 points above it in those it already exceeds (two-valued and
-skewed rounds).
+otherwise within ±7%), and one such round dominates the spread S, so the interval stays
+wide for the rest of the comparison. From `WINSOR_FROM` rounds on, each look first
+winsorises its rounds at their median ± `WINSOR_K` robust standard deviations, the scale
+read from the 10th to the 90th percentile (a breakdown of 10%: the spread of a process
+one in two slowed, which is real, is kept, and only rare extremes are pulled in). The
+look's p-value and interval are those of the winsorised rounds. That is outside the
+theorem (the clip points depend on the data), so its level is measured instead, with a
+look after every round (suites/perfci/quality/ab_stats.md, the same families as above
+and a slow process one round in twenty): within 0.2 points of the plain test in every
+family whose level the plain test keeps, and about 2 points above it in those it
+already exceeds (two-valued and skewed rounds).
 """
 
 from __future__ import annotations

@@ -105,9 +105,7 @@ def one_trial(commits: int, planted: int, factor: float, cpu_time: bool) -> Tria
         seconds,
         done.returncode,
         doc["reason"] or "",
-        "; ".join(
-            f"{shas.index(s['commit'])} {s['result']}: {s['reason']}" for s in doc["steps"]
-        ),
+        "; ".join(f"{shas.index(s['commit'])} {s['result']}: {s['reason']}" for s in doc["steps"]),
     )
 
 
