@@ -102,7 +102,7 @@ def _rules_out(selection: Selection, c: Comparison) -> bool:
     (1 + m)^1.25 (an improvement, or a higher-is-better metric, the other end and way)."""
     if c.verdict != "inconclusive" or c.ci is None or c.ratio is None:
         return False
-    if c.noise in (None, "assumed"):
+    if c.noise in (None, "assumed"):  # an interval on guessed noise rules out nothing
         return False
     effect = selection.min_effect if selection.min_effect is not None else DEFAULT_MIN_EFFECT
     split, far = 1 + effect, (1 + effect) ** RULED_OUT_SHARE

@@ -68,10 +68,10 @@ def register(sub: Any) -> None:
         "--min-effect",
         type=float,
         default=None,
-        help="half the change sought on the log scale, as a fraction (0.05 is 5%%, 1 a "
-        "doubling): a step calls a commit bad at this change, good once it rules out 1.25 "
-        "times it (default: half an alert's change; else perfci.toml's min_effect, else "
-        "compare's default)",
+        help="m, half the change sought on the log scale, as a fraction (0.05 is 5%%, 1 a "
+        "doubling): a step calls a commit bad past 1+m, good once its ratio is under 1+m "
+        "and its interval rules out (1+m)^1.25 (default: half an alert's change; else "
+        "perfci.toml's min_effect, else compare's default)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_db_option(parser)

@@ -120,7 +120,7 @@ FAMILIES: dict[str, tuple[str, Family]] = {
     ),
     "slow-process": (
         "a slow process one round in twenty: +30-60% either side, 2.5% rounds otherwise",
-        lambda rng, n: _slow_process(rng, n),
+        _slow_process,
     ),
     "skewed": (
         "skewed rounds with mean 0 (lognormal, centred)",
